@@ -1,0 +1,347 @@
+"""The contracts between the specialists, the orchestrator, the human and the poster.
+
+These pydantic models are the schema of everything that crosses a boundary: what a model
+must answer (`SpecialistAnswer`, `SynthesisAnswer`), what the graph keeps in state
+(`Finding`, `ChunkReport`, `DraftReview`, `ApprovedReview`, `PostResult`) and what a person
+may answer to the approval interrupt (`ApprovalResponse`).
+
+State holds them as JSON (``model_dump(mode="json")``) rather than as objects, so any
+checkpointer (SQLite here, Postgres on LangGraph's server) stores and restores them without a
+serializer allow-list; nodes validate them back with ``model_validate`` when they read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Severity(StrEnum):
+    """A fixed scale, ordered from least to most serious."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_ORDER.index(self)
+
+
+_SEVERITY_ORDER = list(Severity)
+
+
+class Side(StrEnum):
+    """Which side of the diff a line number refers to, as GitHub names them."""
+
+    RIGHT = "RIGHT"  # the new file: added and context lines
+    LEFT = "LEFT"  # the old file: deleted lines
+
+
+class Verdict(StrEnum):
+    COMMENT = "COMMENT"
+    REQUEST_CHANGES = "REQUEST_CHANGES"
+    APPROVE = "APPROVE"  # only ever chosen by a person
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- what a specialist model answers -------------------------------------------------------
+
+
+class ModelFinding(_Strict):
+    """One problem a specialist found, citing new-file line numbers from the numbered diff."""
+
+    path: str = Field(description="File path exactly as in the diff header.")
+    start_line: int = Field(description="First line of the problem (new-file numbering).")
+    end_line: int = Field(description="Last line of the problem; equal to start_line for one.")
+    side: Side = Field(
+        default=Side.RIGHT,
+        description="RIGHT for added or unchanged lines, LEFT for deleted lines (old numbering).",
+    )
+    severity: Severity
+    category: str = Field(description="Short category, e.g. sql-injection, n-plus-one, naming.")
+    title: str = Field(description="One line that names the problem.")
+    rationale: str = Field(description="Why it is a problem, and what to do instead.")
+    suggestion: str | None = Field(
+        default=None,
+        description="Replacement code for exactly start_line..end_line, or null.",
+    )
+    confidence: float = Field(default=0.7, ge=0.0, le=1.0, description="0..1")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ModelFinding:
+        # Models often swap or repeat lines; a range is normalised, never rejected for order.
+        if self.end_line < self.start_line:
+            self.start_line, self.end_line = self.end_line, self.start_line
+        if self.suggestion is not None and not self.suggestion.strip():
+            self.suggestion = None
+        return self
+
+
+class SpecialistAnswer(_Strict):
+    """The structured output every specialist call must produce."""
+
+    findings: list[ModelFinding] = Field(
+        description="Problems found in the diff; an empty list when there is nothing to say."
+    )
+
+
+# --- what the graph keeps -------------------------------------------------------------------
+
+
+class Finding(ModelFinding):
+    """A model finding stamped by the node with the specialist that produced it."""
+
+    specialist: str
+    id: str = ""
+
+    @model_validator(mode="after")
+    def _stable_id(self) -> Finding:
+        if not self.id:
+            key = "|".join(
+                [
+                    self.specialist,
+                    self.path,
+                    self.side,
+                    str(self.start_line),
+                    str(self.end_line),
+                    self.title.strip().lower(),
+                ]
+            )
+            self.id = "f-" + hashlib.sha256(key.encode()).hexdigest()[:10]
+        return self
+
+
+class Usage(_Strict):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+        )
+
+
+class ChunkReport(_Strict):
+    """What one specialist made of one chunk of the diff: findings, or why it could not."""
+
+    specialist: str
+    chunk: int
+    paths: list[str]
+    changed_lines: int
+    status: Literal["ok", "failed", "skipped"]
+    findings: list[Finding] = Field(default_factory=list)
+    error: str | None = None
+    notes: list[str] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+
+
+class Anchor(_Strict):
+    """Where GitHub will show an inline comment; always a line that is in the diff."""
+
+    line: int
+    side: Side
+    start_line: int | None = None
+    start_side: Side | None = None
+
+
+class Perspective(_Strict):
+    """One specialist's view of a commented location."""
+
+    specialist: str
+    severity: Severity
+    title: str
+    rationale: str
+    confidence: float = 0.7
+
+
+class ReviewComment(_Strict):
+    """One comment of the draft: a location, the merged perspectives and the words to post."""
+
+    id: str
+    path: str
+    start_line: int
+    end_line: int
+    side: Side
+    severity: Severity
+    category: str
+    title: str
+    body: str
+    perspectives: list[Perspective]
+    suggestion: str | None = None
+    anchor: Anchor | None = None  # None: not on a diff line, so it goes into the review body
+    resolution: str | None = None  # the orchestrator's word where specialists disagree
+
+    @property
+    def disagreement(self) -> bool:
+        return len({p.severity for p in self.perspectives}) > 1
+
+
+class Disagreement(_Strict):
+    comment_id: str
+    positions: dict[str, Severity]
+    resolution: str
+
+
+class Coverage(_Strict):
+    """What each specialist read, and what nobody did and why."""
+
+    reviewed: dict[str, dict[str, int]] = Field(default_factory=dict)  # specialist -> files/lines
+    skipped: dict[str, str] = Field(default_factory=dict)  # path -> reason
+
+
+class DraftReview(_Strict):
+    """The orchestrator's merged review, which a person approves, edits or rejects."""
+
+    summary: str
+    verdict: Literal[Verdict.COMMENT, Verdict.REQUEST_CHANGES]
+    verdict_reason: str
+    comments: list[ReviewComment]
+    disagreements: list[Disagreement] = Field(default_factory=list)
+    failures: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    coverage: Coverage = Field(default_factory=Coverage)
+    usage: dict[str, Usage] = Field(default_factory=dict)
+
+
+class ResolutionAnswer(_Strict):
+    comment_id: str
+    resolution: str = Field(description="Which view holds and why, in one or two sentences.")
+    severity: Severity = Field(description="The severity the merged comment should carry.")
+
+
+class SynthesisAnswer(_Strict):
+    """The structured output of the orchestrator's one model call."""
+
+    summary: str = Field(description="A short markdown summary of the review for the PR author.")
+    resolutions: list[ResolutionAnswer] = Field(
+        description="One entry per comment id listed as a disagreement; none for the others."
+    )
+
+
+# --- the human's answer ---------------------------------------------------------------------
+
+
+class ApproveDecision(_Strict):
+    type: Literal["approve"]
+    verdict: Verdict | None = Field(default=None, description="Override the recommended verdict.")
+
+
+class EditDecision(_Strict):
+    type: Literal["edit"]
+    summary: str | None = Field(default=None, description="Replace the summary.")
+    verdict: Verdict | None = Field(default=None, description="Change the verdict.")
+    comments: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="Comment id -> new body, or null to drop that comment.",
+    )
+
+
+class RejectDecision(_Strict):
+    type: Literal["reject"]
+    message: str = Field(min_length=1, description="Why the review is rejected.")
+
+    @field_validator("message")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a rejection needs a reason")
+        return value
+
+
+Decision = Annotated[ApproveDecision | EditDecision | RejectDecision, Field(discriminator="type")]
+
+
+class ApprovalResponse(_Strict):
+    """The resume value of the approval interrupt (LangChain's HITL convention)."""
+
+    decisions: list[Decision] = Field(min_length=1, max_length=1)
+
+    @property
+    def decision(self) -> ApproveDecision | EditDecision | RejectDecision:
+        return self.decisions[0]
+
+
+# --- after approval -------------------------------------------------------------------------
+
+
+class InlineComment(_Strict):
+    """A comment exactly as it goes to GitHub's create-review endpoint."""
+
+    path: str
+    body: str
+    line: int
+    side: Side
+    start_line: int | None = None
+    start_side: Side | None = None
+
+    def to_github(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class ApprovedReview(_Strict):
+    """What the person approved: the exact body and comments that will be published."""
+
+    event: Verdict
+    summary: str
+    body: str
+    comments: list[InlineComment]
+    decision: Literal["approve", "edit"]
+    digest: str = ""
+
+    @model_validator(mode="after")
+    def _digest(self) -> ApprovedReview:
+        if not self.digest:
+            payload = self.model_dump_json(exclude={"digest", "decision"})
+            self.digest = hashlib.sha256(payload.encode()).hexdigest()[:16]
+        return self
+
+
+class PostResult(_Strict):
+    destination: Literal["github", "local"]
+    url: str | None = None
+    review_id: int | None = None
+    markdown: str
+    already_posted: bool = False
+    moved_to_body: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+# --- inputs ---------------------------------------------------------------------------------
+
+
+class Source(_Strict):
+    """Where the diff came from. PR text is untrusted and only ever shown to models as data."""
+
+    kind: Literal["local", "github"]
+    label: str
+    owner: str | None = None
+    repo: str | None = None
+    number: int | None = None
+    api_url: str | None = None
+    html_url: str | None = None
+    title: str = ""
+    body: str = ""
+    author: str | None = None
+    state: str | None = None
+    base_sha: str | None = None
+    head_sha: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+
+class Chunk(_Strict):
+    """A slice of the diff that fits one model call, rendered with the line numbers to cite."""
+
+    index: int
+    paths: list[str]
+    changed_lines: int
+    text: str

@@ -1,0 +1,49 @@
+"""The workflow's wiring, and nothing else.
+
+    fetch ─┬─> security ────┐
+           ├─> performance ─┼─> orchestrate ─> approve ─(approve/edit)─> post
+           └─> style ───────┘                          └─(reject)─> END
+
+Specialists are the files in ``prompts/`` with ``kind: specialist``: one node each, all fed
+by ``fetch`` in one superstep (one ``Send`` per chunk of the diff), joined once before
+``orchestrate``. ``graph`` is compiled without a checkpointer, as LangGraph's server and
+``langgraph dev`` require (they bring their own persistence); the CLI compiles
+``build_graph()`` with SQLite or Postgres.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from langgraph.graph import END, START, StateGraph
+
+from graph.context import Context
+from graph.state import InputState, ReviewState
+from nodes.approve import approve
+from nodes.fetch import make_fetch
+from nodes.orchestrate import make_orchestrate
+from nodes.post import post
+from nodes.specialist import make_specialist
+from services.prompts import load_roster
+
+
+def build_graph(
+    prompts_dir: Path | None = None,
+) -> StateGraph[ReviewState, Context, InputState, ReviewState]:
+    """The uncompiled workflow, with one node per specialist file in ``prompts_dir``."""
+    roster = [p.name for p in load_roster(prompts_dir)]
+    builder = StateGraph(ReviewState, context_schema=Context, input_schema=InputState)
+    builder.add_node("fetch", make_fetch(roster, prompts_dir), destinations=tuple(roster))
+    for name in roster:
+        builder.add_node(name, make_specialist(name, prompts_dir))
+    builder.add_node("orchestrate", make_orchestrate(prompts_dir))
+    builder.add_node("approve", approve, destinations=("post", END))
+    builder.add_node("post", post)
+    builder.add_edge(START, "fetch")
+    builder.add_edge(roster, "orchestrate")
+    builder.add_edge("orchestrate", "approve")
+    builder.add_edge("post", END)
+    return builder
+
+
+graph = build_graph().compile(name="review-panel")

@@ -1,0 +1,128 @@
+"""approve: pause for a person, then turn their decision into the exact review to publish.
+
+``interrupt()`` is the first thing this node does: on resume LangGraph runs the node again from
+the top, so nothing before it may have a side effect (nothing here has any at all; publishing
+is ``post``'s job). The resume value is validated against ``ApprovalResponse``; a value of the
+wrong shape, or an edit naming a comment that does not exist, raises and leaves the thread
+paused, so the person can answer again.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langgraph.graph import END
+from langgraph.types import Command, interrupt
+
+from graph.contracts import (
+    ApprovalResponse,
+    ApprovedReview,
+    DraftReview,
+    EditDecision,
+    InlineComment,
+    RejectDecision,
+    ReviewComment,
+    Source,
+)
+from graph.errors import DecisionError
+from graph.state import ReviewState
+from services import render
+
+ALLOWED_DECISIONS = ["approve", "edit", "reject"]
+
+
+def approval_request(
+    draft: DraftReview, source: Source, raw_draft: dict[str, Any]
+) -> dict[str, Any]:
+    """The interrupt payload: readable in Studio and the CLI, and following LangChain's HITL
+    convention (``action_requests`` / ``review_configs``) so generic inbox UIs understand it."""
+    markdown = render.draft_markdown(draft, source)
+    return {
+        "action_requests": [
+            {
+                "name": "post_review",
+                "args": {
+                    "target": source.label,
+                    "verdict": draft.verdict,
+                    "comments": len(draft.comments),
+                },
+                "description": markdown,
+            }
+        ],
+        "review_configs": [{"action_name": "post_review", "allowed_decisions": ALLOWED_DECISIONS}],
+        "markdown": markdown,
+        "draft": raw_draft,
+        "how_to_answer": {
+            "approve": {"decisions": [{"type": "approve"}]},
+            "edit": {
+                "decisions": [
+                    {
+                        "type": "edit",
+                        "summary": "new summary",
+                        "verdict": "COMMENT",
+                        "comments": {"<comment id>": "new text, or null to drop"},
+                    }
+                ]
+            },
+            "reject": {"decisions": [{"type": "reject", "message": "why"}]},
+        },
+    }
+
+
+async def approve(state: ReviewState) -> Command[Literal["post", "__end__"]]:
+    draft = DraftReview.model_validate(state["draft"])
+    source = Source.model_validate(state["source"])
+    response: ApprovalResponse = interrupt(
+        approval_request(draft, source, state["draft"]), response_schema=ApprovalResponse
+    )
+    decision = response.decision
+    if isinstance(decision, RejectDecision):
+        return Command(update={"rejection": decision.message}, goto=END)
+    approved = apply_decision(draft, decision)
+    return Command(update={"approved": approved.model_dump(mode="json")}, goto="post")
+
+
+def apply_decision(draft: DraftReview, decision: Any) -> ApprovedReview:
+    """The review to publish: the draft with the person's edits and verdict applied."""
+    comments: list[ReviewComment] = list(draft.comments)
+    summary = draft.summary
+    if isinstance(decision, EditDecision):
+        known = {c.id for c in comments}
+        unknown = sorted(set(decision.comments) - known)
+        if unknown:
+            raise DecisionError(
+                f"the edit names comment(s) {', '.join(unknown)} that are not in the draft; "
+                f"known ids: {', '.join(sorted(known)) or 'none'}"
+            )
+        edited = []
+        for c in comments:
+            if c.id in decision.comments:
+                body = decision.comments[c.id]
+                if body is None or not body.strip():
+                    continue  # dropped
+                c = c.model_copy(update={"body": body})
+            edited.append(c)
+        comments = edited
+        if decision.summary is not None:
+            summary = decision.summary
+    verdict = decision.verdict or draft.verdict
+    inline = [
+        InlineComment(
+            path=c.path,
+            body=c.body,
+            line=c.anchor.line,
+            side=c.anchor.side,
+            start_line=c.anchor.start_line,
+            start_side=c.anchor.start_side,
+        )
+        for c in comments
+        if c.anchor is not None
+    ]
+    in_body = [c for c in comments if c.anchor is None]
+    return ApprovedReview(
+        event=verdict,
+        summary=summary,
+        body=render.review_body(summary, in_body, draft.failures),
+        comments=inline,
+        decision=decision.type,
+    )

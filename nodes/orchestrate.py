@@ -1,0 +1,212 @@
+"""orchestrate: merge every specialist's findings into one draft review.
+
+Code does what must be exact (dropping, de-duplicating, clustering overlaps, ranking, anchoring
+to diff lines, the verdict rule); one model call does what needs judgement (the summary, and
+which view holds where specialists disagree). If that call fails, the person still gets the
+merged findings, with the failure stated, rather than nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from graph.context import Context, resolve
+from graph.contracts import (
+    ChunkReport,
+    Coverage,
+    Disagreement,
+    DraftReview,
+    ReviewComment,
+    Side,
+    Source,
+    SynthesisAnswer,
+    Usage,
+)
+from graph.errors import ModelError
+from graph.state import ReviewState
+from nodes.specialist import context_block
+from services import diff as diffs
+from services import merge, render
+from services.model import ModelChoice, call_structured
+from services.prompts import as_data, load_orchestrator
+
+FULL_FINDINGS = 40  # findings shown to the orchestrator in full; the rest are counted
+
+
+def make_orchestrate(prompts_dir: Path | None) -> Any:
+    async def orchestrate(state: ReviewState, runtime: Runtime[Context]) -> dict[str, Any]:
+        context = resolve(runtime.context)
+        source = Source.model_validate(state["source"])
+        files = diffs.parse(state["diff"])
+        anchors = diffs.Anchors(files)
+        reports = [ChunkReport.model_validate(r) for r in state.get("reports", [])]
+        notes = [n for r in reports for n in r.notes]
+        failures = [
+            f"{r.specialist} could not review {', '.join(f'`{p}`' for p in r.paths)}: {r.error}"
+            for r in reports
+            if r.status == "failed"
+        ]
+        findings = [f for r in reports for f in r.findings]
+        kept = [f for f in findings if f.severity.rank >= context.min_severity.rank]
+        if len(kept) < len(findings):
+            notes.append(
+                f"{len(findings) - len(kept)} finding(s) below {context.min_severity} left out"
+            )
+        comments = merge.merge(kept, anchors)
+        comments, capped = _cap_inline(comments, context.max_inline_comments)
+        if capped:
+            notes.append(
+                f"{capped} lower-ranked comment(s) moved to the review body "
+                f"(at most {context.max_inline_comments} inline)"
+            )
+        usage = _usage_by_specialist(reports)
+        prompt = load_orchestrator(prompts_dir)
+        disputed = [c for c in comments if c.disagreement]
+        summary = ""
+        try:
+            answer, used = await call_structured(
+                context,
+                ModelChoice(prompt.model or context.model, context.temperature),
+                SynthesisAnswer,
+                prompt.system,
+                prompt.render_user(
+                    context=context_block(source),
+                    findings=as_data("findings", _findings_text(comments)),
+                    disagreements=as_data("disagreements", _findings_text(disputed) or "none"),
+                ),
+            )
+        except ModelError as exc:
+            failures.append(f"the orchestrator could not write a summary: {exc}")
+            answer = None
+        if answer is not None:
+            usage["orchestrator"] = used
+            summary = answer.summary.strip()
+            comments = _resolve(comments, answer)
+        comments = merge.rank(comments)
+        verdict, reason = merge.verdict(comments)
+        comments = [_with_body(c, anchors) for c in comments]
+        draft = DraftReview(
+            summary=summary or _fallback_summary(comments, failures),
+            verdict=verdict,
+            verdict_reason=reason,
+            comments=comments,
+            disagreements=[
+                Disagreement(
+                    comment_id=c.id,
+                    positions={p.specialist: p.severity for p in c.perspectives},
+                    resolution=c.resolution or "not resolved: the orchestrator did not answer",
+                )
+                for c in comments
+                if c.disagreement
+            ],
+            failures=failures,
+            notes=notes,
+            coverage=_coverage(reports, state.get("skipped", {})),
+            usage=usage,
+        )
+        return {"draft": draft.model_dump(mode="json")}
+
+    return orchestrate
+
+
+def _cap_inline(comments: list[ReviewComment], cap: int) -> tuple[list[ReviewComment], int]:
+    out: list[ReviewComment] = []
+    inline = moved = 0
+    for c in comments:
+        if c.anchor is not None:
+            if inline >= cap:
+                c = c.model_copy(update={"anchor": None})
+                moved += 1
+            else:
+                inline += 1
+        out.append(c)
+    return out, moved
+
+
+def _findings_text(comments: list[ReviewComment]) -> str:
+    rows = [
+        json.dumps(
+            {
+                "id": c.id,
+                "file": c.path,
+                "lines": [c.start_line, c.end_line],
+                "views": [
+                    {
+                        "by": p.specialist,
+                        "severity": p.severity,
+                        "title": p.title,
+                        "why": p.rationale[:400],
+                    }
+                    for p in c.perspectives
+                ],
+            }
+        )
+        for c in comments[:FULL_FINDINGS]
+    ]
+    rest = comments[FULL_FINDINGS:]
+    if rest:
+        counts: dict[str, int] = defaultdict(int)
+        for c in rest:
+            counts[f"{c.severity}/{c.category}"] += 1
+        rows.append(
+            f"... and {len(rest)} more: " + ", ".join(f"{k}: {v}" for k, v in counts.items())
+        )
+    return "\n".join(rows)
+
+
+def _resolve(comments: list[ReviewComment], answer: SynthesisAnswer) -> list[ReviewComment]:
+    by_id = {r.comment_id: r for r in answer.resolutions}
+    out = []
+    for c in comments:
+        r = by_id.get(c.id)
+        if r is not None and c.disagreement:
+            c = c.model_copy(update={"resolution": r.resolution.strip(), "severity": r.severity})
+        out.append(c)
+    return out
+
+
+def _with_body(c: ReviewComment, anchors: diffs.Anchors) -> ReviewComment:
+    # A suggestion block replaces exactly the anchored lines, so it is offered only when the
+    # anchor covers the finding's whole range on the new side within one hunk.
+    suggest = (
+        c.anchor is not None
+        and c.side == Side.RIGHT
+        and (c.anchor.start_line or c.anchor.line) == c.start_line
+        and c.anchor.line == c.end_line
+        and anchors.single_hunk_right(c.path, c.start_line, c.end_line)
+    )
+    return c.model_copy(update={"body": render.comment_body(c, suggest)})
+
+
+def _fallback_summary(comments: list[ReviewComment], failures: list[str]) -> str:
+    if not comments:
+        return "The panel found nothing to comment on in this change."
+    counts: dict[str, int] = defaultdict(int)
+    for c in comments:
+        counts[str(c.severity)] += 1
+    listed = ", ".join(f"{n} {s}" for s, n in counts.items())
+    return f"The panel left {len(comments)} comment(s): {listed}. (No synthesis was written.)"
+
+
+def _usage_by_specialist(reports: list[ChunkReport]) -> dict[str, Usage]:
+    usage: dict[str, Usage] = {}
+    for r in reports:
+        usage[r.specialist] = usage.get(r.specialist, Usage()) + r.usage
+    return usage
+
+
+def _coverage(reports: list[ChunkReport], skipped: dict[str, str]) -> Coverage:
+    reviewed: dict[str, dict[str, int]] = {}
+    for r in reports:
+        entry = reviewed.setdefault(r.specialist, {"files": 0, "lines": 0, "failed_lines": 0})
+        if r.status == "ok":
+            entry["files"] += len(r.paths)
+            entry["lines"] += r.changed_lines
+        elif r.status == "failed":
+            entry["failed_lines"] += r.changed_lines
+    return Coverage(reviewed=reviewed, skipped=dict(skipped))

@@ -1,0 +1,275 @@
+"""Parsing a unified diff, showing it to a model with citable line numbers, and anchoring.
+
+unidiff does the parsing. Everything here works on the diff text exactly as fetched (CRLF
+kept), because GitHub anchors comments by the line numbers of *its* copy: a diff read in text
+mode with newline translation would still number lines the same, but the model would see
+different bytes than GitHub has.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from unidiff import PatchedFile, PatchSet
+from unidiff.errors import UnidiffParseError
+
+from graph.contracts import Anchor, Chunk, Side
+from graph.errors import InputError
+
+# Files no specialist should spend tokens on unless its YAML includes them explicitly.
+DEFAULT_EXCLUDES: tuple[str, ...] = (
+    "*.lock",
+    "package-lock.json",
+    "pnpm-lock.yaml",
+    "yarn.lock",
+    "poetry.lock",
+    "Cargo.lock",
+    "go.sum",
+    "composer.lock",
+    "Gemfile.lock",
+    "uv.lock",
+    "*.min.js",
+    "*.min.css",
+    "*.map",
+    "vendor/*",
+    "*/vendor/*",
+    "third_party/*",
+    "*/third_party/*",
+    "node_modules/*",
+    "*/node_modules/*",
+    "*_pb2.py",
+    "*.pb.go",
+    "*.generated.*",
+    "dist/*",
+    "build/*",
+)
+
+CHARS_PER_TOKEN = 4  # a conservative estimate for code; budgets are sized with it
+
+
+@dataclass
+class FileChange:
+    """One file of the diff, with the lines a comment may be anchored to."""
+
+    path: str
+    status: str  # added | modified | deleted | renamed | binary
+    patched: PatchedFile
+    right: dict[int, int] = field(default_factory=dict)  # new line -> hunk index
+    left: dict[int, int] = field(default_factory=dict)  # old line -> hunk index
+    changed_lines: int = 0
+
+    @property
+    def reviewable(self) -> bool:
+        return self.status not in {"binary", "deleted"} and self.changed_lines > 0
+
+
+def parse(text: str) -> list[FileChange]:
+    """Parse a unified diff; an empty, malformed or truncated one is an ``InputError``."""
+    if not text.strip():
+        raise InputError("the diff is empty: nothing to review")
+    try:
+        patch = PatchSet(text)
+    except UnidiffParseError as exc:
+        raise InputError(
+            f"the diff is malformed or truncated ({exc}); produce it again with `git diff`"
+        ) from None
+    if not list(patch):
+        raise InputError("no file changes found: the input is not a unified diff")
+    return [_index(pf) for pf in patch]
+
+
+def _status(pf: PatchedFile) -> str:
+    if pf.is_binary_file:
+        return "binary"
+    if pf.is_removed_file:
+        return "deleted"
+    if pf.is_added_file:
+        return "added"
+    if pf.is_rename:
+        return "renamed"
+    return "modified"
+
+
+def _index(pf: PatchedFile) -> FileChange:
+    change = FileChange(path=pf.path, status=_status(pf), patched=pf)
+    for h, hunk in enumerate(pf):
+        for line in hunk:
+            if line.is_added or line.is_context:
+                change.right[line.target_line_no] = h
+            if line.is_removed or line.is_context:
+                change.left[line.source_line_no] = h
+            if line.is_added:
+                change.changed_lines += 1
+    return change
+
+
+def matches(path: str, patterns: Iterable[str]) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatch(path, p) or fnmatch.fnmatch(name, p) for p in patterns)
+
+
+def select(
+    files: Sequence[FileChange], include: Sequence[str] = (), exclude: Sequence[str] = ()
+) -> tuple[list[FileChange], dict[str, str]]:
+    """The files a reviewer should read, and why each of the others is skipped."""
+    chosen: list[FileChange] = []
+    skipped: dict[str, str] = {}
+    for f in files:
+        if f.status == "binary":
+            skipped[f.path] = "binary file"
+        elif f.status == "deleted":
+            skipped[f.path] = "file deleted"
+        elif f.changed_lines == 0:
+            skipped[f.path] = "no added or changed lines"
+        elif include and not matches(f.path, include):
+            skipped[f.path] = "not in this reviewer's include patterns"
+        elif matches(f.path, exclude) or (not include and matches(f.path, DEFAULT_EXCLUDES)):
+            skipped[f.path] = "excluded (lockfile, generated, minified or vendored)"
+        else:
+            chosen.append(f)
+    return chosen, skipped
+
+
+# --- showing the diff to a model ------------------------------------------------------------
+
+
+def _strip_eol(value: str) -> str:
+    return value.rstrip("\n").rstrip("\r")
+
+
+Line = tuple[str, bool]  # rendered text, whether it is an added line
+
+
+def _hunk_lines(pf: PatchedFile, h: int) -> list[Line]:
+    hunk = pf[h]
+    header = (
+        f"@@ -{hunk.source_start},{hunk.source_length} +{hunk.target_start},{hunk.target_length} @@"
+    )
+    out = [(header + (f" {hunk.section_header}" if hunk.section_header else ""), False)]
+    for line in hunk:
+        new = str(line.target_line_no) if line.target_line_no else ""
+        old = str(line.source_line_no) if line.source_line_no else ""
+        marker = line.line_type if line.line_type in "+- " else "\\"
+        out.append((f"{new:>6} {old:>6} {marker} {_strip_eol(line.value)}", line.is_added))
+    return out
+
+
+def _file_header(change: FileChange, part: str = "") -> str:
+    # JSON quoting keeps a hostile file name (newlines, markdown) on one inert line.
+    return f"### file {json.dumps(change.path)} ({change.status}){part}\n   new    old"
+
+
+def chunk(files: Sequence[FileChange], budget_tokens: int) -> list[Chunk]:
+    """Split the diff into chunks of at most ``budget_tokens``, per file, at hunk boundaries.
+
+    Small files share a chunk; a file too big for one is split between hunks, and a single
+    hunk too big for one is split between lines, so every changed line lands in some chunk.
+    """
+    budget = budget_tokens * CHARS_PER_TOKEN
+    pieces: list[tuple[str, str, int]] = []  # (path, text, changed lines)
+    for f in files:
+        blocks = [_hunk_lines(f.patched, h) for h in range(len(f.patched))]
+        parts = _pack_blocks(blocks, budget)
+        for i, (text, added) in enumerate(parts):
+            suffix = f" part {i + 1}/{len(parts)}" if len(parts) > 1 else ""
+            pieces.append((f.path, _file_header(f, suffix) + "\n" + text, added))
+    chunks: list[Chunk] = []
+    current: list[tuple[str, str, int]] = []
+    size = 0
+    for piece in pieces:
+        if current and size + len(piece[1]) > budget:
+            chunks.append(_make_chunk(len(chunks), current))
+            current, size = [], 0
+        current.append(piece)
+        size += len(piece[1])
+    if current:
+        chunks.append(_make_chunk(len(chunks), current))
+    return chunks
+
+
+def _pack_blocks(blocks: list[list[Line]], budget: int) -> list[tuple[str, int]]:
+    """Group hunks into parts under ``budget`` characters; split a hunk only if it alone is over."""
+    parts: list[list[Line]] = []
+    current: list[Line] = []
+    size = 0
+    for block in blocks:
+        block_size = sum(len(text) + 1 for text, _ in block)
+        if current and size + block_size > budget:
+            parts.append(current)
+            current, size = [], 0
+        if block_size > budget:
+            parts.extend(_split_hunk(block, budget))
+            continue
+        current.extend(block)
+        size += block_size
+    if current:
+        parts.append(current)
+    return [("\n".join(t for t, _ in p), sum(1 for _, added in p if added)) for p in parts]
+
+
+def _split_hunk(block: list[Line], budget: int) -> list[list[Line]]:
+    header, body = block[0], block[1:]
+    out: list[list[Line]] = []
+    current, size = [header], len(header[0])
+    for line in body:
+        if len(current) > 1 and size + len(line[0]) > budget:
+            out.append(current)
+            current, size = [(header[0] + " (continued)", False)], len(header[0])
+        current.append(line)
+        size += len(line[0]) + 1
+    out.append(current)
+    return out
+
+
+def _make_chunk(index: int, pieces: list[tuple[str, str, int]]) -> Chunk:
+    paths = list(dict.fromkeys(p for p, _, _ in pieces))
+    return Chunk(
+        index=index,
+        paths=paths,
+        changed_lines=sum(a for _, _, a in pieces),
+        text="\n\n".join(t for _, t, _ in pieces),
+    )
+
+
+# --- anchoring comments on lines GitHub accepts --------------------------------------------
+
+
+class Anchors:
+    """Which (path, side, line) a GitHub review comment may point at, and in which hunk."""
+
+    def __init__(self, files: Iterable[FileChange]) -> None:
+        self._files = {f.path: f for f in files if f.status != "binary"}
+
+    def __contains__(self, path: str) -> bool:
+        return path in self._files
+
+    def anchor(self, path: str, side: Side, start: int, end: int) -> Anchor | None:
+        """The anchor for a finding on ``start..end``, or None if no line of it is in the diff.
+
+        Comments go on the last line of the range that the diff shows; a multi-line comment
+        starts at the first shown line of the range *in the same hunk*, as GitHub requires.
+        """
+        change = self._files.get(path)
+        if change is None:
+            return None
+        lines = change.right if side == Side.RIGHT else change.left
+        shown = [n for n in range(start, end + 1) if n in lines]
+        if not shown:
+            return None
+        line = shown[-1]
+        same_hunk = [n for n in shown if lines[n] == lines[line]]
+        first = same_hunk[0]
+        if first < line:
+            return Anchor(line=line, side=side, start_line=first, start_side=side)
+        return Anchor(line=line, side=side)
+
+    def single_hunk_right(self, path: str, start: int, end: int) -> bool:
+        """True when every line of start..end is a new-file line of one hunk (suggestions)."""
+        change = self._files.get(path)
+        if change is None:
+            return False
+        hunks = {change.right.get(n) for n in range(start, end + 1)}
+        return None not in hunks and len(hunks) == 1

@@ -1,0 +1,179 @@
+"""Structured calls to any OpenAI-compatible endpoint through langchain-openai.
+
+Servers differ in which structured-output method they accept (llama.cpp's rejects
+``json_schema``), so the method is a setting. Whatever the method, a call ends in one of two
+ways: a validated pydantic object with its token usage, or a ``ModelError`` that says what
+went wrong. Output that does not parse or validate gets one repair attempt first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from graph.contracts import Usage
+from graph.errors import ModelError
+from services.secrets import scrub
+
+if TYPE_CHECKING:
+    from langchain_core.messages import BaseMessage
+    from langchain_openai import ChatOpenAI
+
+    from graph.context import Context
+
+T = TypeVar("T", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """Which model answers a call, and how hot; a prompt file may override the run's."""
+
+    name: str
+    temperature: float
+
+
+def chat_model(context: Context, choice: ModelChoice) -> ChatOpenAI:
+    """A ChatOpenAI for this run. The key is read from the environment here and nowhere else."""
+    from langchain_openai import ChatOpenAI  # imported when needed: keeps `--help` fast
+
+    kwargs: dict[str, Any] = {}
+    if context.base_url:
+        # Local servers (llama.cpp, some vLLM builds) ignore max_completion_tokens, which is
+        # what langchain-openai sends for max_tokens; send the classic field as-is instead.
+        kwargs["extra_body"] = {"max_tokens": context.max_output_tokens}
+    else:
+        kwargs["max_tokens"] = context.max_output_tokens
+    return ChatOpenAI(
+        model=choice.name,
+        base_url=context.base_url,
+        api_key=os.environ.get("OPENAI_API_KEY") or "not-needed",  # type: ignore[arg-type]
+        temperature=choice.temperature,
+        timeout=context.timeout,
+        max_retries=context.max_retries,
+        **kwargs,
+    )
+
+
+def _json_mode_instructions(schema: type[BaseModel]) -> str:
+    # json_mode sends no schema, so the prompt has to carry it (generated, never hand-written),
+    # and OpenAI insists the prompt mention JSON.
+    return (
+        "\n\nAnswer with a single JSON object that validates against this JSON schema:\n"
+        + json.dumps(schema.model_json_schema())
+    )
+
+
+async def call_structured(
+    context: Context, choice: ModelChoice, schema: type[T], system: str, user: str
+) -> tuple[T, Usage]:
+    """One structured call, with one repair attempt when the answer does not validate."""
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+    method = context.structured_output
+    if method == "json_mode":
+        system += _json_mode_instructions(schema)
+    messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(user)]
+    llm = chat_model(context, choice).with_structured_output(
+        schema, method=method, include_raw=True
+    )
+    usage = Usage()
+    problem = ""
+    for attempt in range(2):
+        try:
+            result = await llm.ainvoke(messages)
+        except Exception as exc:
+            problem = _output_problem(exc)
+            if not problem:
+                raise _api_error(exc, choice.name, context) from None
+            raw: Any = None
+        else:
+            raw = result.get("raw")
+            usage = usage + _usage(raw)
+            parsed = result.get("parsed")
+            problem = _check_parsed(parsed, result.get("parsing_error"), schema, raw)
+            if not problem:
+                assert isinstance(parsed, schema)
+                return parsed, usage
+        if attempt == 0:
+            if isinstance(raw, AIMessage) and raw.content:
+                messages.append(AIMessage(str(raw.content)))
+            messages.append(HumanMessage(_repair_request(problem)))
+    raise ModelError(f"model {choice.name!r} gave an unusable answer twice: {problem}")
+
+
+def _usage(raw: Any) -> Usage:
+    meta = getattr(raw, "usage_metadata", None) or {}
+    return Usage(
+        prompt_tokens=int(meta.get("input_tokens", 0)),
+        completion_tokens=int(meta.get("output_tokens", 0)),
+    )
+
+
+def _check_parsed(parsed: Any, error: Any, schema: type[BaseModel], raw: Any) -> str:
+    if error is not None:
+        return f"the answer did not parse ({_short(error)})"
+    if parsed is None:
+        finish = (getattr(raw, "response_metadata", None) or {}).get("finish_reason")
+        if finish == "length":
+            return "the answer was cut off at the output limit"
+        return "the answer contained no structured output"
+    if not isinstance(parsed, schema):
+        return f"the answer was a {type(parsed).__name__}, not {schema.__name__}"
+    return ""
+
+
+def _output_problem(exc: Exception) -> str:
+    """A description if ``exc`` means 'the model answered, but not usably'; else ''."""
+    from langchain_core.exceptions import OutputParserException
+    from openai import LengthFinishReasonError
+
+    if isinstance(exc, LengthFinishReasonError):
+        return "the answer was cut off at the output limit"
+    if isinstance(exc, ValidationError | OutputParserException | json.JSONDecodeError):
+        return f"the answer did not validate ({_short(exc)})"
+    return ""
+
+
+def _repair_request(problem: str) -> str:
+    advice = (
+        "Report fewer findings and keep each rationale short."
+        if "cut off" in problem
+        else "Answer again with output that follows the required schema exactly."
+    )
+    return f"Your previous answer could not be used: {problem}. {advice}"
+
+
+def _short(exc: Any, limit: int = 300) -> str:
+    text = " ".join(str(exc).split())
+    return scrub(text[:limit] + ("..." if len(text) > limit else ""))
+
+
+def _api_error(exc: Exception, model: str, context: Context) -> ModelError:
+    import openai
+
+    where = context.base_url or "the OpenAI API"
+    if isinstance(exc, openai.AuthenticationError):
+        return ModelError(f"{where} rejected the API key (401): check OPENAI_API_KEY")
+    if isinstance(exc, openai.NotFoundError):
+        return ModelError(f"{where} has no model {model!r} (404): check REVIEW_PANEL_MODEL")
+    if isinstance(exc, openai.APITimeoutError):
+        return ModelError(
+            f"{where} did not answer within {context.timeout:g}s "
+            f"({context.max_retries} retries): raise REVIEW_PANEL_TIMEOUT or try later"
+        )
+    if isinstance(exc, openai.APIConnectionError):
+        return ModelError(f"cannot connect to {where}: is the server running? ({_short(exc)})")
+    if isinstance(exc, openai.RateLimitError):
+        return ModelError(
+            f"{where} is rate limiting (429) after {context.max_retries} retries: try later"
+        )
+    if isinstance(exc, openai.APIStatusError):
+        hint = ""
+        if exc.status_code in (400, 422, 500) and "json_schema" in str(exc):
+            hint = "; this server may not support json_schema: set REVIEW_PANEL_STRUCTURED_OUTPUT"
+        return ModelError(f"{where} answered {exc.status_code}: {_short(exc)}{hint}")
+    return ModelError(f"model call failed: {type(exc).__name__}: {_short(exc)}")

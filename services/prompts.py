@@ -1,0 +1,191 @@
+"""Prompt files: YAML data under ``prompts/``, validated when loaded.
+
+A specialist is one file (``kind: specialist``); the orchestrator is ``orchestrator.yaml``.
+Files are read at the start of every run, so an edit changes the next review with no code
+change; adding or removing a specialist file changes the graph the next time it is built.
+A file that does not validate raises ``PromptError`` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import string
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from graph.errors import PromptError
+
+PROMPTS_ENV = "REVIEW_PANEL_PROMPTS"
+RESERVED_NAMES = frozenset({"fetch", "orchestrate", "approve", "post", "orchestrator"})
+
+
+def default_prompts_dir() -> Path:
+    """``$REVIEW_PANEL_PROMPTS``, else the ``prompts/`` folder that ships beside the code."""
+    configured = os.environ.get(PROMPTS_ENV)
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parent.parent / "prompts"
+
+
+class _PromptFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    placeholders: ClassVar[frozenset[str]] = frozenset()
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    description: str
+    system: Annotated[str, Field(min_length=1)]
+    user: Annotated[str, Field(min_length=1)]
+    model: str | None = None
+    temperature: float | None = None
+
+    def render_user(self, **values: str) -> str:
+        return self.user.format_map(values)
+
+
+class SpecialistPrompt(_PromptFile):
+    """One specialist: its focus, its prompts, which files it reads, an optional model."""
+
+    placeholders: ClassVar[frozenset[str]] = frozenset({"context", "diff"})
+
+    kind: Literal["specialist"]
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    order: int = 100
+
+
+class OrchestratorPrompt(_PromptFile):
+    """The orchestrator's prompt: turns the merged findings into a summary and resolutions."""
+
+    placeholders: ClassVar[frozenset[str]] = frozenset({"context", "findings", "disagreements"})
+
+    kind: Literal["orchestrator"]
+
+
+def _fields(template: str) -> set[str]:
+    try:
+        return {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+    except ValueError as exc:  # a lone { or }
+        raise ValueError(f"{exc}; write literal braces as {{{{ and }}}}") from None
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PromptError(f"{path}: cannot read prompt file ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        raise PromptError(f"{path}: not valid YAML{line}") from None
+    if not isinstance(data, dict):
+        raise PromptError(f"{path}: expected a mapping of keys (name, system, user, ...)")
+    return data
+
+
+def load_prompt(path: Path) -> SpecialistPrompt | OrchestratorPrompt:
+    """Load and validate one prompt file."""
+    data = _read(path)
+    kind = data.get("kind")
+    cls: type[SpecialistPrompt | OrchestratorPrompt]
+    if kind == "specialist":
+        cls = SpecialistPrompt
+    elif kind == "orchestrator":
+        cls = OrchestratorPrompt
+    else:
+        raise PromptError(
+            f"{path}: key 'kind' must be 'specialist' or 'orchestrator', not {kind!r}"
+        )
+    try:
+        prompt = cls.model_validate(data)
+    except ValidationError as exc:
+        raise PromptError(f"{path}: {_describe(exc)}") from None
+    try:
+        used = _fields(prompt.user)
+        if _fields(prompt.system):
+            raise ValueError(f"placeholders {sorted(_fields(prompt.system))} are not allowed")
+    except ValueError as exc:
+        key = "system" if "not allowed" in str(exc) else "user"
+        raise PromptError(f"{path}: key '{key}': {exc}") from None
+    unknown = used - cls.placeholders
+    missing = cls.placeholders - used
+    if unknown:
+        raise PromptError(
+            f"{path}: key 'user': unknown placeholder(s) {_braced(unknown)}; "
+            f"allowed: {_braced(cls.placeholders)}"
+        )
+    if missing:
+        raise PromptError(f"{path}: key 'user': missing placeholder(s) {_braced(missing)}")
+    if isinstance(prompt, SpecialistPrompt) and prompt.name in RESERVED_NAMES:
+        raise PromptError(f"{path}: key 'name': {prompt.name!r} is reserved for a graph node")
+    return prompt
+
+
+def _braced(names: set[str] | frozenset[str]) -> str:
+    return ", ".join("{" + n + "}" for n in sorted(names))
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(file)"
+        if err["type"] == "extra_forbidden":
+            parts.append(f"unknown key '{key}'")
+        elif err["type"] == "missing":
+            parts.append(f"missing key '{key}'")
+        else:
+            parts.append(f"key '{key}': {err['msg']}")
+    return "; ".join(parts)
+
+
+def load_roster(directory: Path | None = None) -> list[SpecialistPrompt]:
+    """Every specialist defined in ``directory``, in review order; at least one is required."""
+    directory = directory or default_prompts_dir()
+    if not directory.is_dir():
+        raise PromptError(f"{directory}: prompts folder not found (set {PROMPTS_ENV})")
+    roster: list[SpecialistPrompt] = []
+    seen: dict[str, Path] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        prompt = load_prompt(path)
+        if isinstance(prompt, SpecialistPrompt):
+            if prompt.name in seen:
+                other = seen[prompt.name]
+                raise PromptError(f"{path}: key 'name': {prompt.name!r} is also used in {other}")
+            seen[prompt.name] = path
+            roster.append(prompt)
+    if not roster:
+        raise PromptError(f"{directory}: no specialist prompt files (kind: specialist)")
+    return sorted(roster, key=lambda p: (p.order, p.name))
+
+
+def load_specialist(name: str, directory: Path | None = None) -> SpecialistPrompt:
+    """The current text of one specialist's file (read anew for each run)."""
+    for prompt in load_roster(directory):
+        if prompt.name == name:
+            return prompt
+    raise PromptError(f"{directory or default_prompts_dir()}: no specialist named {name!r}")
+
+
+def load_orchestrator(directory: Path | None = None) -> OrchestratorPrompt:
+    path = (directory or default_prompts_dir()) / "orchestrator.yaml"
+    prompt = load_prompt(path)
+    if not isinstance(prompt, OrchestratorPrompt):
+        raise PromptError(f"{path}: key 'kind' must be 'orchestrator'")
+    return prompt
+
+
+_CLOSING = re.compile(r"</?\s*untrusted", re.IGNORECASE)
+
+
+def as_data(tag: str, text: str) -> str:
+    """Wrap untrusted text in a delimited block that the text itself cannot close.
+
+    Anything in the text that looks like an opening or closing ``untrusted`` tag is escaped,
+    so a diff containing ``</untrusted_diff>`` stays inside its block.
+    """
+    safe = _CLOSING.sub(lambda m: m.group(0).replace("<", "&lt;"), text)
+    return f"<untrusted_{tag}>\n{safe}\n</untrusted_{tag}>"

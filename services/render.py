@@ -1,0 +1,123 @@
+"""Markdown for people: the draft a person approves and the review that gets published.
+
+The approver sees the same text that will be posted: comment bodies are rendered once, here,
+before the approval pause, and ``post`` sends them as they are.
+"""
+
+from __future__ import annotations
+
+from graph.contracts import ApprovedReview, DraftReview, ReviewComment, Side, Source
+
+MARKER_PREFIX = "<!-- review-panel:"
+
+
+def _where(c: ReviewComment) -> str:
+    lines = f"{c.start_line}" if c.start_line == c.end_line else f"{c.start_line}-{c.end_line}"
+    side = "" if c.side == Side.RIGHT else " (old side)"
+    return f"`{c.path}:{lines}`{side}"
+
+
+def _fence(text: str) -> str:
+    # A fence longer than any backtick run inside, so hostile content cannot close it.
+    return "`" * max(3, _longest_backticks(text) + 1)
+
+
+def _longest_backticks(text: str) -> int:
+    best = run = 0
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        best = max(best, run)
+    return best
+
+
+def comment_body(c: ReviewComment, suggest: bool) -> str:
+    """The markdown of one inline comment, with every specialist's view and any resolution."""
+    lead = c.perspectives[0]
+    parts = [f"**{c.severity.upper()} · {c.category}** — {c.title}", "", lead.rationale]
+    others = c.perspectives[1:]
+    if others:
+        parts += ["", "Other reviewers on these lines:"]
+        parts += [f"- **{p.specialist}** ({p.severity}): {p.title}. {p.rationale}" for p in others]
+    if c.resolution:
+        views = ", ".join(f"{p.specialist}: {p.severity}" for p in c.perspectives)
+        parts += ["", f"> **Reviewers disagree** ({views}). {c.resolution}"]
+    if c.suggestion and suggest:
+        fence = _fence(c.suggestion)
+        parts += ["", f"{fence}suggestion", c.suggestion.rstrip("\n"), fence]
+    elif c.suggestion:
+        fence = _fence(c.suggestion)
+        parts += ["", "Suggested replacement:", f"{fence}", c.suggestion.rstrip("\n"), fence]
+    specialists = ", ".join(dict.fromkeys(p.specialist for p in c.perspectives))
+    parts += ["", f"<sub>review-panel · {specialists}</sub>"]
+    return "\n".join(parts)
+
+
+def draft_markdown(draft: DraftReview, source: Source) -> str:
+    """The draft as a person reads it before deciding: every comment with its id."""
+    inline = [c for c in draft.comments if c.anchor is not None]
+    body_only = [c for c in draft.comments if c.anchor is None]
+    out = [
+        f"# Review draft: {source.label}",
+        "",
+        f"**Recommended verdict: {draft.verdict}** ({draft.verdict_reason})",
+        "",
+        "## Summary",
+        "",
+        draft.summary,
+    ]
+    if draft.failures:
+        out += ["", "## Not fully reviewed", ""] + [f"- {f}" for f in draft.failures]
+    out += ["", f"## Inline comments ({len(inline)})", ""]
+    for c in inline:
+        out += [f"### [{c.id}] {c.severity.upper()} {_where(c)}", "", c.body, ""]
+    if body_only:
+        out += [f"## In the review body, not on a diff line ({len(body_only)})", ""]
+        for c in body_only:
+            out += [f"### [{c.id}] {c.severity.upper()} {_where(c)}", "", c.body, ""]
+    if draft.disagreements:
+        out += ["## Disagreements between reviewers", ""]
+        for d in draft.disagreements:
+            views = ", ".join(f"{k}: {v}" for k, v in d.positions.items())
+            out.append(f"- [{d.comment_id}] {views}: {d.resolution}")
+        out.append("")
+    if draft.notes:
+        out += ["## Notes", ""] + [f"- {n}" for n in draft.notes] + [""]
+    if draft.coverage.reviewed or draft.coverage.skipped:
+        out += ["## Coverage", ""]
+        for name, counts in draft.coverage.reviewed.items():
+            out.append(
+                f"- {name}: {counts.get('files', 0)} file(s), "
+                f"{counts.get('lines', 0)} changed line(s)"
+            )
+        for path, why in draft.coverage.skipped.items():
+            out.append(f"- skipped `{path}`: {why}")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def review_body(summary: str, body_comments: list[ReviewComment], failures: list[str]) -> str:
+    """The body of the published review: summary, comments that could not be inline, gaps."""
+    out = [summary.strip()]
+    if body_comments:
+        out += ["", "**Further findings** (not on lines of this diff):", ""]
+        for c in body_comments:
+            out.append(
+                f"- **{c.severity.upper()}** {_where(c)}: {c.title}. {c.perspectives[0].rationale}"
+            )
+    if failures:
+        out += ["", "**Not fully reviewed:**", ""] + [f"- {f}" for f in failures]
+    return "\n".join(out)
+
+
+def marker(thread_id: str, digest: str) -> str:
+    """An invisible tag that lets ``post`` recognise a review it already published."""
+    return f"{MARKER_PREFIX}thread={thread_id} digest={digest} -->"
+
+
+def final_markdown(review: ApprovedReview, source: Source) -> str:
+    """The approved review as a document (what a local diff's review produces)."""
+    out = [f"# Review: {source.label}", "", f"**Verdict: {review.event}**", "", review.body, ""]
+    for c in review.comments:
+        lines = f"{c.start_line}-{c.line}" if c.start_line else f"{c.line}"
+        side = "" if c.side == Side.RIGHT else " (old side)"
+        out += [f"## `{c.path}:{lines}`{side}", "", c.body, ""]
+    return "\n".join(out).rstrip() + "\n"
