@@ -43,7 +43,7 @@ def approval_request(
                 "name": "post_review",
                 "args": {
                     "target": source.label,
-                    "verdict": draft.verdict,
+                    "verdict": draft.verdict.value,
                     "comments": len(draft.comments),
                 },
                 "description": markdown,

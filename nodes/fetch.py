@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 from langgraph.types import Command, Send
 
@@ -26,7 +27,9 @@ from services.pullref import parse_pull_ref
 def make_fetch(roster: Sequence[str], prompts_dir: Path | None) -> Any:
     """A fetch node that fans out to the specialists named in ``roster``."""
 
-    async def fetch(state: ReviewState, runtime: Runtime[Context]) -> Command[Any]:
+    async def fetch(
+        state: ReviewState, config: RunnableConfig, runtime: Runtime[Context]
+    ) -> Command[Any]:
         context = resolve(runtime.context)
         target = state.get("target", "")
         ref = parse_pull_ref(target)
@@ -35,7 +38,8 @@ def make_fetch(roster: Sequence[str], prompts_dir: Path | None) -> Any:
 
             source, text = await fetch_pull(ref, context)
         else:
-            source, text = Source(kind="local", label="local diff"), target
+            label = (config.get("metadata") or {}).get("target") or "local diff"
+            source, text = Source(kind="local", label=str(label)), target
         if not text.strip():
             raise InputError("the target is empty: give a unified diff or owner/repo#123")
         files = diffs.parse(text)

@@ -54,6 +54,9 @@ def chat_model(context: Context, choice: ModelChoice) -> ChatOpenAI:
         temperature=choice.temperature,
         timeout=context.timeout,
         max_retries=context.max_retries,
+        # A structured answer is only useful whole; streaming it (as LangGraph's server would
+        # for "messages" streams) only adds a parse path that warns on json_schema.
+        disable_streaming=True,
         **kwargs,
     )
 

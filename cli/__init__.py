@@ -1,0 +1,1 @@
+"""The ``review-panel`` command line. Nothing imports this package; it enters through graph/."""

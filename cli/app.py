@@ -1,0 +1,163 @@
+"""``review-panel``: review a diff or PR, then approve, edit or reject it from any process.
+
+Every command opens the checkpoint database (``--db`` / ``REVIEW_PANEL_DB``), so a review
+paused by one process is approved by another, later. Errors print one line on stderr and exit
+with the code of their ``ReviewPanelError`` class.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import uuid
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from graph.errors import ReviewPanelError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="A panel of specialist AI reviewers for pull requests and diffs, with human approval.",
+    pretty_exceptions_enable=False,
+)
+
+T = TypeVar("T")
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Checkpoint database: a SQLite path or postgresql:// URL "
+        "[env: REVIEW_PANEL_DB; default .review-panel/checkpoints.sqlite]",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a command's coroutine; turn our errors into one line on stderr and an exit code."""
+    from services.secrets import scrub
+
+    try:
+        return asyncio.run(coro)
+    except ReviewPanelError as exc:
+        typer.echo(f"review-panel: error: {scrub(str(exc))}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        typer.echo("review-panel: interrupted; the thread can be resumed", err=True)
+        raise typer.Exit(130) from None
+
+
+@app.command()
+def review(
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="A .diff/.patch file, - for stdin, owner/repo#123 or a pull request URL."
+        ),
+    ],
+    db: DbOption = None,
+    model: Annotated[str | None, typer.Option(help="Model name [env: REVIEW_PANEL_MODEL].")] = None,
+    structured_output: Annotated[
+        str | None,
+        typer.Option(
+            help="json_schema | function_calling | json_mode [env: REVIEW_PANEL_STRUCTURED_OUTPUT]."
+        ),
+    ] = None,
+    max_concurrency: Annotated[
+        int | None, typer.Option(help="Model calls in flight [env: REVIEW_PANEL_MAX_CONCURRENCY].")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run the panel on TARGET and pause for approval; prints the draft and the thread id."""
+    from cli import session
+
+    _run(
+        session.review(
+            target,
+            db,
+            as_json=as_json,
+            model=model,
+            structured_output=structured_output,
+            max_concurrency=max_concurrency,
+        )
+    )
+
+
+@app.command()
+def show(thread: str, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Show a thread: its status and its draft or final review."""
+    from cli import session
+
+    _run(session.show(thread, db, as_json=as_json))
+
+
+@app.command()
+def threads(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """List reviews: id, target, status, created."""
+    from cli import session
+
+    _run(session.list_threads(db, as_json=as_json))
+
+
+@app.command()
+def approve(
+    thread: str,
+    edit: Annotated[
+        Path | None,
+        typer.Option(help="YAML/JSON file with summary, verdict and comments {id: text|null}."),
+    ] = None,
+    verdict: Annotated[
+        str | None, typer.Option(help="COMMENT | REQUEST_CHANGES | APPROVE (your call).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Also write the final review here.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Approve a paused review (optionally edited) and publish it."""
+    from cli import inputs, session
+
+    decision: dict[str, Any] = inputs.read_edit(str(edit)) if edit else {"type": "approve"}
+    if verdict:
+        decision["verdict"] = verdict.upper()
+    _run(session.decide(thread, db, decision, out=out, as_json=as_json))
+
+
+@app.command()
+def reject(
+    thread: str,
+    reason: Annotated[str, typer.Option(help="Why the draft is rejected.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Reject a paused review: nothing is published."""
+    from cli import session
+
+    _run(
+        session.decide(thread, db, {"type": "reject", "message": reason}, out=None, as_json=as_json)
+    )
+
+
+@app.command()
+def resume(thread: str, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Continue a thread that stopped before the approval pause (a crash or a failure)."""
+    from cli import session
+
+    _run(session.resume(thread, db, as_json=as_json))
+
+
+def main() -> None:
+    app()
+
+
+def new_thread_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")

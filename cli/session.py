@@ -1,0 +1,229 @@
+"""The CLI's async work: compile the graph with a checkpointer and drive one thread.
+
+Runs use ``durability="sync"``: every step is on disk before the next begins, so a process
+killed at any point leaves a thread that ``resume`` or ``approve`` finishes without repeating
+completed model calls.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from graph.context import Context, require_model_config
+from graph.errors import DecisionError, ThreadError
+from graph.threads import PAUSED, ThreadInfo
+
+
+@dataclass
+class Session:
+    app: Any
+    checkpointer: Any
+    db: str
+
+
+@asynccontextmanager
+async def open_session(db_flag: str | None) -> AsyncIterator[Session]:
+    from graph.checkpointer import db_setting, open_checkpointer
+    from graph.workflow import build_graph
+
+    db = db_setting(db_flag)
+    async with open_checkpointer(db) as saver:
+        yield Session(build_graph().compile(checkpointer=saver), saver, db)
+
+
+def _config(thread_id: str, context: Context, target: str | None = None) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "configurable": {"thread_id": thread_id},
+        "max_concurrency": context.max_concurrency,
+    }
+    if target is not None:
+        config["metadata"] = {"target": target}
+    return config
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+async def _drive(session: Session, payload: Any, config: dict[str, Any], context: Context) -> None:
+    """Run the graph, reporting each step on stderr as it finishes."""
+    from graph.contracts import ChunkReport
+
+    async for update in session.app.astream(
+        payload, config, context=context, stream_mode="updates", durability="sync"
+    ):
+        for node, value in update.items():
+            if node == "__interrupt__" or not isinstance(value, dict):
+                continue
+            if node == "fetch":
+                _err("fetched the diff; specialists reviewing ...")
+            for raw in value.get("reports", []):
+                r = ChunkReport.model_validate(raw)
+                what = {
+                    "ok": f"{len(r.findings)} finding(s)",
+                    "skipped": "nothing to review",
+                    "failed": f"FAILED: {r.error}",
+                }[r.status]
+                files = f"{len(r.paths)} file(s), {r.changed_lines} changed line(s)"
+                _err(f"  {r.specialist} [chunk {r.chunk + 1}] {files}: {what}")
+            if node == "orchestrate":
+                _err("orchestrator merged the findings")
+            if node == "post":
+                _err("published")
+
+
+async def _info(session: Session, thread_id: str) -> ThreadInfo:
+    from graph.threads import describe
+
+    config = {"configurable": {"thread_id": thread_id}}
+    snapshot = await session.app.aget_state(config)
+    return describe(thread_id, snapshot)
+
+
+def _print_info(info: ThreadInfo, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(info.as_json(full=True), indent=2, default=str) + "\n")
+        return
+    typer.echo(f"thread {info.thread_id}: {info.status} ({info.target})")
+    if info.interrupt is not None:
+        typer.echo("")
+        typer.echo(info.interrupt.get("markdown", ""))
+        typer.echo(f"approve:  review-panel approve {info.thread_id} [--edit FILE]")
+        typer.echo(f"reject:   review-panel reject {info.thread_id} --reason TEXT")
+    elif info.values.get("result"):
+        result = info.values["result"]
+        if result.get("url"):
+            typer.echo(f"review: {result['url']}")
+        typer.echo("")
+        typer.echo(result.get("markdown", ""))
+    elif info.values.get("rejection"):
+        typer.echo(f"rejected: {info.values['rejection']}")
+    elif info.status in ("interrupted", "failed"):
+        if info.error:
+            typer.echo(f"error: {info.error}")
+        typer.echo(f"continue with: review-panel resume {info.thread_id}")
+
+
+async def review(target: str, db: str | None, *, as_json: bool, **overrides: Any) -> None:
+    from cli.inputs import read_target
+
+    context = Context.from_overrides(**overrides)
+    require_model_config(context)
+    label, text = read_target(target)
+    thread_id = uuid.uuid4().hex[:12]
+    async with open_session(db) as session:
+        _err(f"thread {thread_id}: reviewing {label}")
+        await _drive(session, {"target": text}, _config(thread_id, context, label), context)
+        info = await _info(session, thread_id)
+    _print_info(info, as_json)
+
+
+async def show(thread_id: str, db: str | None, *, as_json: bool) -> None:
+    async with open_session(db) as session:
+        info = await _info(session, thread_id)
+    _print_info(info, as_json)
+
+
+async def list_threads(db: str | None, *, as_json: bool) -> None:
+    async with open_session(db) as session:
+        created: dict[str, str] = {}
+        async for checkpoint in session.checkpointer.alist(None):
+            tid = checkpoint.config["configurable"]["thread_id"]
+            created[tid] = checkpoint.checkpoint.get("ts", "")  # oldest seen last
+        infos = [await _info(session, tid) for tid in created]
+    for info in infos:
+        info.created = created[info.thread_id]
+    infos.sort(key=lambda i: i.created, reverse=True)
+    if as_json:
+        sys.stdout.write(json.dumps([i.as_json() for i in infos], indent=2) + "\n")
+        return
+    if not infos:
+        typer.echo("no reviews yet: start one with `review-panel review TARGET`")
+    for i in infos:
+        typer.echo(f"{i.thread_id}  {i.created[:19]:19}  {i.status:18}  {i.target}")
+
+
+def _require_paused(info: ThreadInfo) -> None:
+    if info.status == PAUSED:
+        return
+    if info.status in ("posted", "published"):
+        url = (info.values.get("result") or {}).get("url")
+        raise ThreadError(
+            f"thread {info.thread_id} is already {info.status}" + (f": {url}" if url else "")
+        )
+    if info.status == "rejected":
+        raise ThreadError(f"thread {info.thread_id} was rejected; start a new review")
+    raise ThreadError(
+        f"thread {info.thread_id} is not waiting for approval ({info.status}); "
+        f"run `review-panel resume {info.thread_id}` first"
+    )
+
+
+async def decide(
+    thread_id: str, db: str | None, decision: dict[str, Any], *, out: Path | None, as_json: bool
+) -> None:
+    from langgraph.types import Command
+    from pydantic import ValidationError
+
+    from graph.checkpointer import thread_lease
+    from graph.contracts import ApprovalResponse
+
+    response = {"decisions": [decision]}
+    try:
+        ApprovalResponse.model_validate(response)
+    except ValidationError as exc:
+        raise DecisionError(f"invalid decision: {_validation_summary(exc)}") from None
+    context = Context()
+    async with open_session(db) as session:
+        _require_paused(await _info(session, thread_id))
+        async with thread_lease(session.db, thread_id):
+            _require_paused(await _info(session, thread_id))  # someone may have won the race
+            config = _config(thread_id, context)
+            await _drive(session, Command(resume=response), config, context)
+        info = await _info(session, thread_id)
+    _finish(info, out, as_json)
+
+
+async def resume(thread_id: str, db: str | None, *, as_json: bool) -> None:
+    from graph.checkpointer import thread_lease
+
+    context = Context()
+    async with open_session(db) as session:
+        info = await _info(session, thread_id)
+        if info.status == PAUSED:
+            raise ThreadError(
+                f"thread {thread_id} is waiting for approval: use `review-panel approve` "
+                "or `review-panel reject`"
+            )
+        if not info.next:
+            raise ThreadError(f"thread {thread_id} is finished ({info.status}): nothing to resume")
+        require_model_config(context)
+        async with thread_lease(session.db, thread_id):
+            await _drive(session, None, _config(thread_id, context), context)
+        info = await _info(session, thread_id)
+    _print_info(info, as_json)
+
+
+def _finish(info: ThreadInfo, out: Path | None, as_json: bool) -> None:
+    result = info.values.get("result")
+    if out is not None and result:
+        out.write_text(result["markdown"], encoding="utf-8")
+        _err(f"wrote {out}")
+    _print_info(info, as_json)
+
+
+def _validation_summary(exc: Any) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"] if p not in ("decisions", 0))
+        parts.append(f"{loc or 'decision'}: {err['msg']}")
+    return "; ".join(parts)

@@ -1,0 +1,75 @@
+"""Reading a thread's checkpointed state as a person asks about it: status, draft, result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from langgraph.types import StateSnapshot
+
+from graph.errors import ThreadError
+
+PAUSED = "awaiting approval"
+
+
+@dataclass
+class ThreadInfo:
+    thread_id: str
+    status: str
+    target: str
+    created: str
+    values: dict[str, Any]
+    interrupt: dict[str, Any] | None
+    next: tuple[str, ...]
+    error: str | None
+
+    def as_json(self, full: bool = False) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "thread_id": self.thread_id,
+            "status": self.status,
+            "target": self.target,
+            "created": self.created,
+        }
+        if full:
+            data["draft"] = self.values.get("draft")
+            data["approved"] = self.values.get("approved")
+            data["result"] = self.values.get("result")
+            data["rejection"] = self.values.get("rejection")
+            data["next"] = list(self.next)
+            data["error"] = self.error
+            if self.interrupt is not None:
+                data["markdown"] = self.interrupt.get("markdown")
+        return data
+
+
+def describe(thread_id: str, snapshot: StateSnapshot, created: str | None = None) -> ThreadInfo:
+    if not snapshot.created_at and not snapshot.values:
+        raise ThreadError(f"no thread {thread_id!r} in this database: see `review-panel threads`")
+    values = dict(snapshot.values or {})
+    interrupt = None
+    for task in snapshot.tasks:
+        for intr in task.interrupts:
+            interrupt = intr.value if isinstance(intr.value, dict) else {"value": intr.value}
+    error = next((str(t.error) for t in snapshot.tasks if t.error), None)
+    if interrupt is not None:
+        status = PAUSED
+    elif "result" in values:
+        status = "posted" if values["result"].get("destination") == "github" else "published"
+    elif "rejection" in values:
+        status = "rejected"
+    elif snapshot.next:
+        status = "failed" if error else "interrupted"
+    else:
+        status = "done"
+    metadata = snapshot.metadata or {}
+    target = str(metadata.get("target") or (values.get("source") or {}).get("label") or "?")
+    return ThreadInfo(
+        thread_id=thread_id,
+        status=status,
+        target=target,
+        created=created or str(snapshot.created_at or ""),
+        values=values,
+        interrupt=interrupt,
+        next=tuple(snapshot.next),
+        error=error,
+    )
