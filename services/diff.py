@@ -148,7 +148,8 @@ def _hunk_lines(pf: PatchedFile, h: int) -> list[Line]:
     header = (
         f"@@ -{hunk.source_start},{hunk.source_length} +{hunk.target_start},{hunk.target_length} @@"
     )
-    out = [(header + (f" {hunk.section_header}" if hunk.section_header else ""), False)]
+    section = (hunk.section_header or "").strip()
+    out = [(header + (f" {section}" if section else ""), False)]
     for line in hunk:
         new = str(line.target_line_no) if line.target_line_no else ""
         old = str(line.source_line_no) if line.source_line_no else ""

@@ -1,0 +1,58 @@
+"""Shared fixtures: a clean environment for every test, and the loopback model server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.servers.openai_server import ModelServer
+from tests.servers.panel_model import answer
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+_PREFIXES = ("OPENAI_", "REVIEW_PANEL_", "GITHUB_", "AZURE_OPENAI_", "LANGSMITH_", "LANGCHAIN_")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's keys or settings; monkeypatch restores them after."""
+    for name in list(os.environ):
+        if name.startswith(_PREFIXES):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def model_server() -> Iterator[ModelServer]:
+    with ModelServer(answer) as server:
+        yield server
+
+
+@pytest.fixture
+def model_env(model_server: ModelServer, monkeypatch: pytest.MonkeyPatch) -> ModelServer:
+    """Point langchain-openai at the loopback model server for this test."""
+    monkeypatch.setenv("OPENAI_BASE_URL", model_server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-model-key-123456")
+    monkeypatch.setenv("REVIEW_PANEL_MAX_RETRIES", "0")
+    return model_server
+
+
+def run_cli(
+    *args: str, env: dict[str, str], stdin: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``review-panel`` in a NEW process, as a person would."""
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args],
+        env=env,
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -1,0 +1,719 @@
+"""A loopback GitHub REST API for driving PyGithub-based code over real HTTP.
+
+Why a server and not mocks: what breaks a PR reviewer in production is wire behaviour that
+mocks paper over -- PyGithub following ``url`` fields, ``Link`` pagination, the diff media
+type and its 406, GitHub's all-or-nothing 422 on review comments, rate-limit 403/429s and
+responses lost after the write was applied. This reproduces them, as measured on github.com,
+on 127.0.0.1 under both the plain and the Enterprise (``/api/v3``) prefix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import io
+import itertools
+import json
+import re
+import socket
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+
+from unidiff import PatchSet
+
+DOCS = "https://docs.github.com/rest"
+REVIEW_DOCS = "https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request"
+RATE_DOCS = "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"
+SECONDARY = (
+    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+)
+NOT_IN_DIFF = "Pull request review thread line must be part of the diff"
+NOT_BEFORE = "Pull request review thread start line must precede the end line"
+EVENTS = {"APPROVE": "APPROVED", "REQUEST_CHANGES": "CHANGES_REQUESTED", "COMMENT": "COMMENTED"}
+RATE_LIMIT = 5000
+Response = tuple[int, dict[str, str], Any]  # status, extra headers, JSON value or raw bytes
+
+
+def _sha1(text: str | bytes) -> str:
+    return hashlib.sha1(text.encode() if isinstance(text, str) else text).hexdigest()
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+class ApiError(Exception):
+    """A GitHub error answer; raising it lets one bad comment abort the whole review."""
+
+    def __init__(self, status: int, message: str, errors: Any = None, **extra: str) -> None:
+        super().__init__(message)
+        body = {"message": message, "errors": errors, "documentation_url": DOCS}
+        body.update({k: v for k, v in extra.items() if k == "documentation_url"})
+        body = {k: v for k, v in body.items() if v is not None} | {"status": str(status)}
+        headers = {k.replace("_", "-"): v for k, v in extra.items() if k != "documentation_url"}
+        self.response: Response = (status, headers, body)
+
+
+def _unprocessable(error: str) -> ApiError:
+    return ApiError(422, "Unprocessable Entity", [error], documentation_url=REVIEW_DOCS)
+
+
+def _invalid(prop: str, value: Any, problem: str) -> ApiError:
+    """GitHub's JSON-schema wording; schema errors come before any diff check."""
+    message = f"Invalid request.\n\nFor 'properties/{prop}', {json.dumps(value)} {problem}."
+    return ApiError(422, message, documentation_url=REVIEW_DOCS)
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """A request as it arrived, so tests assert on what the client really sent."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+
+
+@dataclass
+class PullRecord:
+    """A pull request; ``diffs`` keeps every pushed head so older commits stay reviewable."""
+
+    owner: str
+    repo: str
+    number: int
+    title: str
+    body: str
+    author: str
+    state: str
+    merged: bool
+    draft: bool
+    head_sha: str
+    base_sha: str
+    diffs: dict[str, bytes]
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+    comments: list[dict[str, Any]] = field(default_factory=list)
+    created_at: str = field(default_factory=_now)
+
+    @property
+    def diff(self) -> bytes:
+        return self.diffs[self.head_sha]
+
+
+@dataclass
+class _File:
+    """One file of a diff, indexed the way GitHub validates review-comment anchors."""
+
+    item: dict[str, Any]  # the /files entry, minus URLs
+    binary: bool
+    headers: list[int]  # diff line number of each hunk header
+    index: dict[tuple[str, int], tuple[int, int]]  # (side, line) -> (hunk, diff line number)
+
+
+def _parse_diff(data: bytes, max_patch_lines: int) -> tuple[list[str], dict[str, _File]]:
+    """Index a diff; ``patch`` is sliced from the raw text so CRLF stays byte-exact."""
+    text = data.decode("utf-8", errors="replace")
+    raw = io.StringIO(text).readlines()  # splits on "\n" only and numbers lines like unidiff
+    files = {}
+    for pf in PatchSet(text):
+        headers: list[int] = []
+        index: dict[tuple[str, int], tuple[int, int]] = {}
+        end = 0
+        for hunk in pf:
+            lines = [ln for ln in hunk if ln.diff_line_no]
+            headers += [lines[0].diff_line_no - 1] if lines else []
+            for ln in lines:
+                end = ln.diff_line_no
+                for side, number in (("LEFT", ln.source_line_no), ("RIGHT", ln.target_line_no)):
+                    if number is not None:
+                        index[(side, number)] = (len(headers) - 1, end)
+        while end and end < len(raw) and raw[end].startswith("\\"):
+            end += 1  # "\ No newline at end of file" after the last hunk
+        status = "added" if pf.is_added_file else "removed" if pf.is_removed_file else "modified"
+        status = "renamed" if pf.is_rename and status == "modified" else status
+        item = {"filename": pf.path, "status": status, "additions": pf.added}
+        item |= {"deletions": pf.removed, "changes": pf.added + pf.removed}
+        if headers and not pf.is_binary_file and end - headers[0] < max_patch_lines:
+            item["patch"] = "".join(raw[headers[0] - 1 : end]).removesuffix("\n")
+        if status == "renamed":
+            item["previous_filename"] = pf.source_file.removeprefix("a/")
+        files[pf.path] = _File(item, pf.is_binary_file, headers, index)
+    return raw, files
+
+
+@dataclass
+class _Fault:
+    method: str
+    pattern: re.Pattern[str]
+    count: int
+    after_apply: bool
+    status: int | None  # None: drop the connection
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, like api.github.com
+    timeout = 30
+    server: _HTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.app._track(self.connection, add=True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.app._track(self.connection, add=False)
+
+    def do_any(self) -> None:
+        self.server.app._serve(self)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_any
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: tests read ``GitHubServer.requests`` instead."""
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], app: GitHubServer) -> None:
+        self.app = app
+        super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients hanging up (or stop() cutting them off) is normal; real bugs still print."""
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+
+_PULL = r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)/pulls/(?P<n>\d+)"
+_ROUTES = [
+    (method, re.compile(pattern), name)
+    for method, pattern, name in [
+        ("GET", r"/user", "_get_user"),
+        ("GET", r"/rate_limit", "_get_rate_limit"),
+        ("GET", r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)", "_get_repo"),
+        ("GET", r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)/commits/(?P<sha>[^/]+)", "_get_commit"),
+        ("GET", _PULL, "_get_pull"),
+        ("GET", _PULL + "/files", "_get_files"),
+        ("GET", _PULL + "/reviews", "_get_reviews"),
+        ("POST", _PULL + "/reviews", "_post_review"),
+        ("GET", _PULL + r"/reviews/(?P<rid>\d+)", "_get_review"),
+        ("GET", _PULL + r"/reviews/(?P<rid>\d+)/comments", "_get_comments"),
+        ("GET", _PULL + "/comments", "_get_comments"),
+    ]
+]
+
+
+class GitHubServer:
+    """The GitHub REST endpoints a PR reviewer uses, plus fault injection."""
+
+    def __init__(
+        self,
+        *,
+        token: str = "ghp_testtoken",
+        login: str = "reviewer-bot",
+        max_diff_files: int = 300,
+        max_diff_lines: int = 20000,
+        max_patch_lines: int = 5000,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.token, self.login, self.host, self.port = token, login, host, port
+        self.max_diff_files, self.max_diff_lines = max_diff_files, max_diff_lines
+        self.max_patch_lines = max_patch_lines
+        self.requests: list[RecordedRequest] = []  # appended under the lock
+        self._lock = threading.RLock()
+        self._pulls: dict[tuple[str, str, int], PullRecord] = {}
+        self._repos: dict[tuple[str, str], tuple[str, str, bool]] = {}
+        self._parsed: dict[tuple[int, str], tuple[list[str], dict[str, _File]]] = {}
+        self._faults: list[_Fault] = []
+        self._limit: tuple[str, int, int] = ("primary", 0, 0)  # kind, count, reset_in
+        self._used, self._reset = 0, int(time.time()) + 3600
+        self._ids = itertools.count(1001)
+        self._conns: set[socket.socket] = set()
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> GitHubServer:
+        self._httpd = _HTTPServer((self.host, self.port), self)
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and cut keep-alive connections so no handler outlives the test."""
+        if self._httpd is None or self._thread is None:
+            return
+        self._httpd.shutdown()
+        for conn in list(self._conns):
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + 5
+        while self._conns and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self._httpd.server_close()
+        self._thread.join()
+        self._httpd = self._thread = None
+
+    def __enter__(self) -> GitHubServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._httpd is None:
+            raise RuntimeError("GitHubServer is not started")
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def enterprise_base_url(self) -> str:
+        return self.base_url + "/api/v3"
+
+    def add_pull(
+        self,
+        owner: str,
+        repo: str,
+        number: int,
+        diff: str | bytes,
+        *,
+        title: str = "A change",
+        body: str = "",
+        author: str = "octocat",
+        state: str = "open",
+        merged: bool = False,
+        draft: bool = False,
+        head_sha: str | None = None,
+        base_sha: str | None = None,
+        private_to_token: bool = True,
+    ) -> PullRecord:
+        """Register a PR; ``private_to_token=False`` hides its repo from the token (404)."""
+        data = diff.encode() if isinstance(diff, str) else diff
+        head, base = head_sha or _sha1(data), base_sha or _sha1(f"{owner}/{repo}#{number}")
+        args = (title, body, author, state, merged, draft, head, base, {head: data})
+        pr = PullRecord(owner, repo, number, *args)
+        self._diff(pr, head)  # fail fast on a diff unidiff cannot parse
+        with self._lock:
+            self._repos[(owner.lower(), repo.lower())] = (owner, repo, private_to_token)
+            self._pulls[(owner.lower(), repo.lower(), number)] = pr
+        return pr
+
+    def move_head(
+        self, owner: str, repo: str, number: int, new_sha: str, new_diff: str | bytes | None = None
+    ) -> None:
+        """Simulate a push after a review: new head, optionally a new diff."""
+        with self._lock:
+            pr = self._pulls[(owner.lower(), repo.lower(), number)]
+            data = new_diff.encode() if isinstance(new_diff, str) else new_diff
+            pr.diffs[new_sha] = pr.diff if data is None else data
+            self._diff(pr, new_sha)
+            pr.head_sha = new_sha
+
+    def reviews(self, owner: str, repo: str, number: int) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(self._pulls[(owner.lower(), repo.lower(), number)].reviews)
+
+    def rate_limit(
+        self,
+        kind: Literal["primary", "secondary", "429"] = "primary",
+        count: int = 1,
+        reset_in: int = 60,
+    ) -> None:
+        """Answer the next ``count`` requests as GitHub does when that rate limit trips."""
+        with self._lock:
+            self._limit = (kind, count, reset_in)
+
+    def fail_next(
+        self,
+        method: str,
+        path_regex: str,
+        status: int = 502,
+        count: int = 1,
+        after_apply: bool = False,
+    ) -> None:
+        """Answer matching requests with ``status``; ``after_apply`` carries them out first."""
+        with self._lock:
+            self._faults.append(
+                _Fault(method.upper(), re.compile(path_regex), count, after_apply, status)
+            )
+
+    def drop_next(
+        self, method: str, path_regex: str, count: int = 1, after_apply: bool = False
+    ) -> None:
+        """Close the connection without answering (optionally after carrying out the request)."""
+        with self._lock:
+            self._faults.append(
+                _Fault(method.upper(), re.compile(path_regex), count, after_apply, None)
+            )
+
+    def _track(self, conn: socket.socket, *, add: bool) -> None:
+        with self._lock:
+            (self._conns.add if add else self._conns.discard)(conn)
+
+    def _serve(self, h: _Handler) -> None:
+        url = urlsplit(h.path)
+        headers = {k.lower(): v for k, v in h.headers.items()}
+        body = h.rfile.read(int(headers.get("content-length") or 0))
+        request = RecordedRequest(h.command, url.path, dict(parse_qsl(url.query)), headers, body)
+        with self._lock:
+            self.requests.append(request)
+            fault = next(
+                (
+                    f
+                    for f in self._faults
+                    if f.count > 0 and f.method in ("*", h.command) and f.pattern.search(url.path)
+                ),
+                None,
+            )
+            if fault is not None:
+                fault.count -= 1
+            response = None if fault and not fault.after_apply else self._respond(request)
+        if fault is not None and fault.status is None:
+            h.close_connection = True  # no status line at all: the client sees a hang-up
+            return
+        if fault is not None and fault.status is not None:
+            response = ApiError(fault.status, HTTPStatus(fault.status).phrase).response
+        assert response is not None
+        status, extra, payload = response
+        raw = isinstance(payload, bytes)
+        data = payload if raw else json.dumps(payload).encode()
+        remaining = max(RATE_LIMIT - self._used, 0)
+        headers = {
+            "Content-Type": f"{'text/plain' if raw else 'application/json'}; charset=utf-8",
+            "Content-Length": str(len(data)),
+            "x-github-media-type": "github.v3; param=diff" if raw else "github.v3; format=json",
+            "x-ratelimit-limit": str(RATE_LIMIT),
+            "x-ratelimit-remaining": str(remaining),
+            "x-ratelimit-reset": str(self._reset),
+            "x-ratelimit-used": str(self._used),
+            "x-ratelimit-resource": "core",
+            "x-github-request-id": uuid.uuid4().hex[:20].upper(),
+        }
+        try:
+            h.send_response(status)
+            for name, value in (headers | extra).items():
+                h.send_header(name, value)
+            h.end_headers()
+            h.wfile.write(data)
+        except OSError:
+            h.close_connection = True
+
+    def _respond(self, request: RecordedRequest) -> Response:
+        """Rate limit, authenticate, route; runs under the lock so handlers see one state."""
+        path = request.path.rstrip("/") or "/"
+        prefix = "/api/v3" if path.startswith("/api/v3/") else ""
+        path = path.removeprefix(prefix)
+        base = f"{self.base_url}{prefix}"
+        try:
+            kind, count, reset_in = self._limit
+            if count > 0:
+                self._limit = (kind, count - 1, reset_in)
+                if kind != "primary":
+                    raise ApiError(
+                        429 if kind == "429" else 403, SECONDARY, retry_after=str(reset_in)
+                    )
+                reset = str(int(time.time()) + reset_in)
+                raise ApiError(
+                    403,
+                    "API rate limit exceeded for user ID 1.",
+                    documentation_url=RATE_DOCS,
+                    x_ratelimit_remaining="0",
+                    x_ratelimit_used=str(RATE_LIMIT),
+                    x_ratelimit_reset=reset,
+                )
+            scheme, _, token = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() not in ("token", "bearer") or token.strip() != self.token:
+                raise ApiError(401, "Bad credentials")
+            self._used += path != "/rate_limit"
+            for method, pattern, name in _ROUTES:
+                match = pattern.fullmatch(path)
+                if match and method == request.method:
+                    args = {k: unquote(v) for k, v in match.groupdict().items()}
+                    result: Response = getattr(self, name)(request, base, **args)
+                    return result
+            raise ApiError(404, "Not Found")
+        except ApiError as error:
+            return error.response
+
+    def _pull(self, o: str, r: str, n: str = "0") -> PullRecord:
+        """Unknown, or invisible to the token, is the same 404 on GitHub."""
+        visible = self._repos.get((o.lower(), r.lower()), ("", "", False))[2]
+        pr = self._pulls.get((o.lower(), r.lower(), int(n)))
+        if not visible or (pr is None and n != "0"):
+            raise ApiError(404, "Not Found")
+        return pr or next(p for k, p in self._pulls.items() if k[:2] == (o.lower(), r.lower()))
+
+    def _diff(self, pr: PullRecord, sha: str) -> tuple[list[str], dict[str, _File]]:
+        key = (id(pr), sha)
+        if key not in self._parsed:
+            self._parsed[key] = _parse_diff(pr.diffs[sha], self.max_patch_lines)
+        return self._parsed[key]
+
+    def _page(self, request: RecordedRequest, base: str, items: list[Any]) -> Response:
+        """Slice a listing and emit GitHub's ``Link`` header on the base the client used."""
+        per_page = min(max(int(request.query.get("per_page") or 30), 1), 100)
+        page, last = max(int(request.query.get("page") or 1), 1), max(-(-len(items) // per_page), 1)
+        url = base + request.path.removeprefix("/api/v3")
+
+        def link(p: int, rel: str) -> str:
+            query = urlencode(request.query | {"page": p, "per_page": per_page})
+            return f'<{url}?{query}>; rel="{rel}"'
+
+        links = [link(page - 1, "prev"), link(1, "first")] if page > 1 else []
+        links += [link(page + 1, "next"), link(last, "last")] if page < last else []
+        return (
+            200,
+            {"Link": ", ".join(links)} if links else {},
+            items[(page - 1) * per_page : page * per_page],
+        )
+
+    def _user(self, base: str, login: str) -> dict[str, Any]:
+        return {
+            "login": login,
+            "id": int(_sha1(login)[:7], 16),
+            "type": "User",
+            "url": f"{base}/users/{login}",
+        }
+
+    def _repo_json(self, base: str, pr: PullRecord) -> dict[str, Any]:
+        url = f"{base}/repos/{pr.owner}/{pr.repo}"
+        return {
+            "id": int(_sha1(url)[:7], 16),
+            "name": pr.repo,
+            "full_name": f"{pr.owner}/{pr.repo}",
+            "owner": self._user(base, pr.owner),
+            "private": True,
+            "default_branch": "main",
+            "url": url,
+            "html_url": f"{self.base_url}/{pr.owner}/{pr.repo}",
+            "pulls_url": url + "/pulls{/number}",
+            "commits_url": url + "/commits{/sha}",
+        }
+
+    def _review_json(self, base: str, pr: PullRecord, review: dict[str, Any]) -> dict[str, Any]:
+        url = f"{base}/repos/{pr.owner}/{pr.repo}/pulls/{pr.number}"
+        keys = ("id", "body", "state", "commit_id", "html_url", "submitted_at")
+        links = {"html": {"href": review["html_url"]}, "pull_request": {"href": url}}
+        json_review = {k: review[k] for k in keys} | {
+            "user": self._user(base, self.login),
+            "_links": links,
+        }
+        return json_review | {"node_id": f"PRR_{review['id']}", "pull_request_url": url}
+
+    def _get_user(self, request: RecordedRequest, base: str) -> Response:
+        return 200, {}, self._user(base, self.login)
+
+    def _get_rate_limit(self, request: RecordedRequest, base: str) -> Response:
+        core = {
+            "limit": RATE_LIMIT,
+            "used": self._used,
+            "remaining": max(RATE_LIMIT - self._used, 0),
+        }
+        core["reset"] = self._reset
+        return 200, {}, {"resources": {"core": core, "search": core, "graphql": core}, "rate": core}
+
+    def _get_repo(self, request: RecordedRequest, base: str, o: str, r: str) -> Response:
+        return 200, {}, self._repo_json(base, self._pull(o, r))
+
+    def _get_commit(
+        self, request: RecordedRequest, base: str, o: str, r: str, sha: str
+    ) -> Response:
+        self._pull(o, r)
+        prs = [p for k, p in self._pulls.items() if k[:2] == (o.lower(), r.lower())]
+        pr = next((p for p in prs if sha in p.diffs or sha == p.base_sha), None)
+        if pr is None:
+            raise ApiError(422, f"No commit found for SHA: {sha}")
+        url = f"{base}/repos/{pr.owner}/{pr.repo}/commits/{sha}"
+        person = {"name": pr.author, "email": f"{pr.author}@example.com", "date": pr.created_at}
+        parents = (
+            []
+            if sha == pr.base_sha
+            else [{"sha": pr.base_sha, "url": url.replace(sha, pr.base_sha)}]
+        )
+        commit = {"message": pr.title, "author": person, "committer": person}
+        return 200, {}, {"sha": sha, "url": url, "commit": commit, "parents": parents}
+
+    def _get_pull(self, request: RecordedRequest, base: str, o: str, r: str, n: str) -> Response:
+        pr = self._pull(o, r, n)
+        raw, files = self._diff(pr, pr.head_sha)
+        if "diff" in request.headers.get("accept", ""):
+            if len(files) > self.max_diff_files or len(raw) > self.max_diff_lines:
+                too_many = "files" if len(files) > self.max_diff_files else "lines"
+                limit = self.max_diff_files if too_many == "files" else self.max_diff_lines
+                errors = [{"resource": "PullRequest", "field": "diff", "code": "too_large"}]
+                message = f"Sorry, the diff exceeded the maximum number of {too_many} ({limit})"
+                raise ApiError(
+                    406, message, errors, documentation_url=DOCS + "/pulls/pulls#get-a-pull-request"
+                )
+            return 200, {}, pr.diff
+        url, html = (
+            f"{base}/repos/{pr.owner}/{pr.repo}/pulls/{pr.number}",
+            f"{self.base_url}/{pr.owner}/{pr.repo}/pull/{pr.number}",
+        )
+        repo = self._repo_json(base, pr)
+        return (
+            200,
+            {},
+            {
+                "url": url,
+                "id": int(_sha1(url)[:7], 16),
+                "html_url": html,
+                "diff_url": html + ".diff",
+                "commits_url": url + "/commits",
+                "review_comments_url": url + "/comments",
+                "issue_url": f"{repo['url']}/issues/{pr.number}",
+                "number": pr.number,
+                "state": pr.state,
+                "title": pr.title,
+                "body": pr.body,
+                "user": self._user(base, pr.author),
+                "draft": pr.draft,
+                "merged": pr.merged,
+                "created_at": pr.created_at,
+                "head": {"ref": f"pr-{pr.number}", "sha": pr.head_sha, "repo": repo},
+                "base": {"ref": "main", "sha": pr.base_sha, "repo": repo},
+                "commits": len(pr.diffs),
+                "changed_files": len(files),
+                "additions": sum(f.item["additions"] for f in files.values()),
+                "deletions": sum(f.item["deletions"] for f in files.values()),
+                "review_comments": len(pr.comments),
+            },
+        )
+
+    def _get_files(self, request: RecordedRequest, base: str, o: str, r: str, n: str) -> Response:
+        pr = self._pull(o, r, n)
+        web, api, head = f"{self.base_url}/{o}/{r}", f"{base}/repos/{o}/{r}", pr.head_sha
+        items = []
+        for f in list(self._diff(pr, head)[1].values())[:3000]:  # GitHub lists at most 3000
+            path = f.item["filename"]
+            urls = {"blob_url": f"{web}/blob/{head}/{path}", "raw_url": f"{web}/raw/{head}/{path}"}
+            urls["contents_url"] = f"{api}/contents/{path}?ref={head}"
+            items.append({"sha": _sha1(f"{head}:{path}")} | f.item | urls)
+        return self._page(request, base, items)
+
+    def _get_reviews(self, request: RecordedRequest, base: str, o: str, r: str, n: str) -> Response:
+        pr = self._pull(o, r, n)
+        return self._page(request, base, [self._review_json(base, pr, rv) for rv in pr.reviews])
+
+    def _get_review(
+        self, request: RecordedRequest, base: str, o: str, r: str, n: str, rid: str
+    ) -> Response:
+        pr = self._pull(o, r, n)
+        review = next((rv for rv in pr.reviews if rv["id"] == int(rid)), None)
+        if review is None:
+            raise ApiError(404, "Not Found")
+        return 200, {}, self._review_json(base, pr, review)
+
+    def _get_comments(
+        self, request: RecordedRequest, base: str, o: str, r: str, n: str, rid: str | None = None
+    ) -> Response:
+        pr = self._pull(o, r, n)
+        if rid is not None:
+            self._get_review(request, base, o, r, n, rid)
+        rows = [c for c in pr.comments if rid is None or c["pull_request_review_id"] == int(rid)]
+        pr_url = f"{base}/repos/{o}/{r}/pulls/{n}"
+        user = self._user(base, self.login)
+        return self._page(
+            request, base, [c | {"url": f"{pr_url}/comments/{c['id']}", "user": user} for c in rows]
+        )
+
+    def _post_review(self, request: RecordedRequest, base: str, o: str, r: str, n: str) -> Response:
+        """Validate everything before storing anything: GitHub's review POST is all-or-nothing."""
+        pr = self._pull(o, r, n)
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise ApiError(400, "Problems parsing JSON")
+        event, body, comments = (
+            data.get("event"),
+            data.get("body") or "",
+            data.get("comments") or [],
+        )
+        if event is not None and event not in EVENTS:
+            raise _invalid("event", event, f"is not a member of {json.dumps(list(EVENTS))}")
+        if not isinstance(body, str) or not isinstance(comments, list):
+            raise _invalid("body" if not isinstance(body, str) else "comments", data, "is invalid")
+        for c in comments:
+            _check_schema(c)
+        commit_id = data.get("commit_id") or pr.head_sha
+        if commit_id not in pr.diffs:
+            raise _unprocessable(f"No commit found for SHA: {commit_id}")
+        if event in ("REQUEST_CHANGES", "COMMENT") and not body and not comments:
+            raise _unprocessable(f"Body is required when using {event} event")
+        if pr.author.lower() == self.login.lower() and event in ("APPROVE", "REQUEST_CHANGES"):
+            verb = "approve" if event == "APPROVE" else "request changes on"
+            raise _unprocessable(f"Can not {verb} your own pull request")
+        if event is None and any(rv["state"] == "PENDING" for rv in pr.reviews):
+            raise _unprocessable("User can only have one pending review per pull request")
+        raw, files = self._diff(pr, commit_id)
+        anchors = [_anchor(raw, files, c) for c in comments]
+        review_id, now = next(self._ids), _now()
+        html = (
+            f"{self.base_url}/{pr.owner}/{pr.repo}/pull/{pr.number}#pullrequestreview-{review_id}"
+        )
+        review = {
+            "id": review_id,
+            "body": body,
+            "event": event,
+            "state": EVENTS.get(event or "", "PENDING"),
+        }
+        review |= {"commit_id": commit_id, "comments": copy.deepcopy(comments), "html_url": html}
+        pr.reviews.append(review | {"submitted_at": now if event else None})
+        for c, anchor in zip(comments, anchors, strict=True):
+            row = {
+                "id": next(self._ids),
+                "pull_request_review_id": review_id,
+                "commit_id": commit_id,
+            }
+            pr.comments.append(row | anchor | {"body": c["body"], "created_at": now})
+        return 200, {}, self._review_json(base, pr, pr.reviews[-1])
+
+
+def _check_schema(c: Any) -> None:
+    """Type errors are reported, like GitHub's schema check, before any line is looked at."""
+    if not isinstance(c, dict):
+        raise _invalid("comments", c, "is not an object")
+    for key in ("path", "body"):
+        if not isinstance(c.get(key), str):
+            raise _invalid(key, c.get(key), "is not a string")
+    for key in ("line", "start_line"):
+        if c.get(key) is not None and type(c[key]) is not int:
+            raise _invalid(key, c[key], "is not an integer")
+    for key in ("side", "start_side"):
+        if c.get(key) is not None and c[key] not in ("LEFT", "RIGHT"):
+            raise _invalid(key, c[key], 'is not a member of ["LEFT", "RIGHT"]')
+
+
+def _anchor(raw: list[str], files: dict[str, _File], c: dict[str, Any]) -> dict[str, Any]:
+    """Place a comment in the diff, or raise GitHub's 422 (which never names the comment)."""
+    f = files.get(c["path"])
+    if f is None or f.binary:
+        raise _unprocessable("Pull request review thread path is invalid")
+    side, line, start_line = c.get("side") or "RIGHT", c.get("line"), c.get("start_line")
+    end = f.index.get((side, line or 0))
+    if end is None:
+        raise _unprocessable(NOT_IN_DIFF)
+    start_side = (c.get("start_side") or side) if start_line is not None else None
+    if start_line is not None:
+        start = f.index.get((start_side or side, start_line))
+        if (start_side == side and start_line >= line) or (start and start[1] >= end[1]):
+            raise _unprocessable(NOT_BEFORE)
+        if start is None or start[0] != end[0]:
+            raise _unprocessable(NOT_IN_DIFF)
+    hunk = "".join(raw[f.headers[end[0]] - 1 : end[1]]).removesuffix("\n")
+    anchor = {"path": c["path"], "line": line, "side": side, "start_line": start_line}
+    return anchor | {"start_side": start_side, "position": end[1] - f.headers[0], "diff_hunk": hunk}

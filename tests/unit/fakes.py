@@ -1,0 +1,59 @@
+"""An in-process stand-in for ``services.model.call_structured``: no HTTP, same contracts."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from graph.contracts import SpecialistAnswer, SynthesisAnswer, Usage
+from graph.errors import ModelError
+from tests.servers.openai_server import ChatRequest
+from tests.servers.panel_model import findings_for, which
+
+
+@dataclass
+class FakeModel:
+    """Answers like the rule-based panel model; records calls; can fail a named specialist."""
+
+    calls: list[tuple[str, str, str]] = field(default_factory=list)  # (who, system, user)
+    fail: set[str] = field(default_factory=set)
+    in_flight: int = 0
+    max_in_flight: int = 0
+    delay: float = 0.0
+
+    async def __call__(self, context: Any, choice: Any, schema: Any, system: str, user: str
+                       ) -> tuple[Any, Usage]:
+        request = ChatRequest(
+            body={"messages": [{"role": "system", "content": system},
+                               {"role": "user", "content": user}]},
+            headers={},
+        )
+        who = which(request)
+        self.calls.append((who, system, user))
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(self.delay)
+        finally:
+            self.in_flight -= 1
+        if who in self.fail:
+            raise ModelError(f"{who} model exploded")
+        usage = Usage(prompt_tokens=len(user) // 4, completion_tokens=10)
+        if schema is SynthesisAnswer:
+            return SynthesisAnswer(summary="Fake summary.", resolutions=[]), usage
+        assert schema is SpecialistAnswer
+        return SpecialistAnswer.model_validate({"findings": findings_for(who, user)}), usage
+
+    def who_called(self) -> list[str]:
+        return [c[0] for c in self.calls]
+
+
+@pytest.fixture
+def fake_model(monkeypatch: pytest.MonkeyPatch) -> FakeModel:
+    fake = FakeModel()
+    monkeypatch.setattr("nodes.specialist.call_structured", fake)
+    monkeypatch.setattr("nodes.orchestrate.call_structured", fake)
+    return fake

@@ -1,0 +1,74 @@
+"""The pydantic contracts between specialists, orchestrator, person and poster."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from graph.contracts import (
+    ApprovalResponse,
+    EditDecision,
+    Finding,
+    ModelFinding,
+    Severity,
+    SpecialistAnswer,
+)
+
+
+def test_severity_scale_is_ordered() -> None:
+    ranks = [s.rank for s in (Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH,
+                              Severity.CRITICAL)]
+    assert ranks == sorted(ranks) and len(set(ranks)) == 5
+
+
+def test_model_finding_rejects_unknown_fields_and_bad_severity() -> None:
+    base = {"path": "a.py", "start_line": 1, "end_line": 1, "severity": "high",
+            "category": "x", "title": "t", "rationale": "r"}
+    ModelFinding.model_validate(base)
+    with pytest.raises(ValidationError):
+        ModelFinding.model_validate({**base, "specialist": "security"})  # the node stamps it
+    with pytest.raises(ValidationError):
+        ModelFinding.model_validate({**base, "severity": "urgent"})
+    with pytest.raises(ValidationError):
+        SpecialistAnswer.model_validate({"findings": [base], "verdict": "APPROVE"})
+
+
+def test_reversed_range_and_blank_suggestion_are_normalised() -> None:
+    f = ModelFinding(path="a.py", start_line=9, end_line=4, severity=Severity.LOW, category="c",
+                     title="t", rationale="r", suggestion="  ")
+    assert (f.start_line, f.end_line, f.suggestion) == (4, 9, None)
+
+
+def test_finding_id_depends_on_specialist_and_place() -> None:
+    kw = {"path": "a.py", "start_line": 1, "end_line": 1, "severity": Severity.LOW,
+          "category": "c", "title": "Same", "rationale": "r"}
+    a = Finding(**kw, specialist="security")
+    assert a.id == Finding(**kw, specialist="security").id
+    assert a.id != Finding(**kw, specialist="style").id
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {},
+        {"decisions": []},
+        {"decisions": [{"type": "maybe"}]},
+        {"decisions": [{"type": "reject"}]},
+        {"decisions": [{"type": "reject", "message": "   "}]},
+        {"decisions": [{"type": "approve", "verdict": "SHIP_IT"}]},
+        {"decisions": [{"type": "approve"}, {"type": "approve"}]},
+        {"decisions": [{"type": "edit", "sumary": "typo"}]},
+        {"decision": "approve"},
+    ],
+)
+def test_resume_values_of_the_wrong_shape_are_refused(value: object) -> None:
+    with pytest.raises(ValidationError):
+        ApprovalResponse.model_validate(value)
+
+
+def test_edit_decision_accepts_drops_and_rewrites() -> None:
+    r = ApprovalResponse.model_validate(
+        {"decisions": [{"type": "edit", "summary": "s", "comments": {"c-1": None, "c-2": "x"}}]}
+    )
+    assert isinstance(r.decision, EditDecision)
+    assert r.decision.comments == {"c-1": None, "c-2": "x"}

@@ -1,0 +1,178 @@
+"""The workflow's wiring and each decision path, with an in-process fake model."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
+
+from graph.context import Context
+from graph.errors import DecisionError, InputError
+from graph.workflow import build_graph
+from tests.conftest import EXAMPLES
+from tests.unit.fakes import FakeModel
+
+SQL = (EXAMPLES / "sql_injection.diff").read_text()
+
+
+@pytest.fixture
+def app() -> Any:
+    return build_graph().compile(checkpointer=InMemorySaver())
+
+
+def cfg() -> dict[str, Any]:
+    return {"configurable": {"thread_id": uuid.uuid4().hex}}
+
+
+async def review(app: Any, text: str = SQL) -> tuple[dict[str, Any], dict[str, Any]]:
+    config = cfg()
+    await app.ainvoke({"target": text}, config, context=Context(), durability="sync")
+    return config, (await app.aget_state(config))
+
+
+def test_graph_has_one_node_per_step_and_specialist() -> None:
+    nodes = set(build_graph().compile().get_graph().nodes)
+    assert {"fetch", "security", "performance", "style", "orchestrate", "approve", "post"} <= nodes
+
+
+async def test_specialists_run_concurrently_and_orchestrator_once(app: Any, fake_model: FakeModel) -> None:
+    fake_model.delay = 0.05
+    config, state = await review(app)
+    who = fake_model.who_called()
+    assert sorted(who[:3]) == ["performance", "security", "style"]
+    assert who[3:] == ["orchestrator"]
+    assert fake_model.max_in_flight == 3
+    assert state.next == ("approve",)
+
+
+async def test_interrupt_carries_markdown_draft_and_allowed_decisions(app: Any, fake_model: FakeModel) -> None:
+    _, state = await review(app)
+    (intr,) = state.interrupts
+    payload = intr.value
+    assert payload["review_configs"][0]["allowed_decisions"] == ["approve", "edit", "reject"]
+    assert "# Review draft" in payload["markdown"]
+    ids = [c["id"] for c in payload["draft"]["comments"]]
+    assert ids and all(f"[{i}]" in payload["markdown"] for i in ids)
+    assert payload["draft"]["verdict"] == "REQUEST_CHANGES"
+    assert "result" not in state.values  # nothing published before a decision
+
+
+async def test_findings_are_stamped_with_the_specialist_that_made_them(app: Any, fake_model: FakeModel) -> None:
+    _, state = await review(app)
+    by = {r["specialist"]: r for r in state.values["reports"]}
+    assert {f["specialist"] for f in by["security"]["findings"]} == {"security"}
+    assert {f["category"] for f in by["security"]["findings"]} == {"sql-injection", "hardcoded-secret"}
+    assert {f["category"] for f in by["performance"]["findings"]} == {"n-plus-one"}
+
+
+async def test_approve_publishes_the_draft_unchanged(app: Any, fake_model: FakeModel) -> None:
+    config, state = await review(app)
+    draft = state.values["draft"]
+    result = await app.ainvoke(Command(resume={"decisions": [{"type": "approve"}]}), config,
+                               context=Context())
+    approved = result["approved"]
+    assert approved["event"] == draft["verdict"]
+    assert [c["body"] for c in approved["comments"]] == [
+        c["body"] for c in draft["comments"] if c["anchor"]
+    ]
+    assert result["result"]["destination"] == "local"
+    assert draft["summary"] in result["result"]["markdown"]
+
+
+async def test_edit_rewrites_drops_and_changes_verdict(app: Any, fake_model: FakeModel) -> None:
+    config, state = await review(app)
+    first, second, *_ = state.values["draft"]["comments"]
+    edit = {"type": "edit", "summary": "Edited summary.", "verdict": "COMMENT",
+            "comments": {first["id"]: None, second["id"]: "Rewritten by a human."}}
+    result = await app.ainvoke(Command(resume={"decisions": [edit]}), config, context=Context())
+    approved = result["approved"]
+    assert approved["summary"] == "Edited summary." and approved["event"] == "COMMENT"
+    bodies = [c["body"] for c in approved["comments"]]
+    assert "Rewritten by a human." in bodies
+    assert first["body"] not in bodies
+    assert "Edited summary." in result["result"]["markdown"]
+
+
+async def test_human_may_choose_approve_verdict(app: Any, fake_model: FakeModel) -> None:
+    config, _ = await review(app)
+    result = await app.ainvoke(
+        Command(resume={"decisions": [{"type": "approve", "verdict": "APPROVE"}]}), config,
+        context=Context(),
+    )
+    assert result["approved"]["event"] == "APPROVE"
+
+
+async def test_reject_ends_without_publishing(app: Any, fake_model: FakeModel) -> None:
+    config, _ = await review(app)
+    result = await app.ainvoke(
+        Command(resume={"decisions": [{"type": "reject", "message": "too noisy"}]}), config,
+        context=Context(),
+    )
+    assert result["rejection"] == "too noisy"
+    assert "result" not in result and "approved" not in result
+    assert (await app.aget_state(config)).next == ()
+
+
+async def test_bad_resume_value_keeps_the_thread_paused_and_answerable(app: Any, fake_model: FakeModel) -> None:
+    config, _ = await review(app)
+    with pytest.raises(Exception, match="validation error"):
+        await app.ainvoke(Command(resume={"decisions": [{"type": "maybe"}]}), config,
+                          context=Context())
+    state = await app.aget_state(config)
+    assert state.next == ("approve",) and state.interrupts
+    result = await app.ainvoke(Command(resume={"decisions": [{"type": "approve"}]}), config,
+                               context=Context())
+    assert result["result"]["destination"] == "local"
+
+
+async def test_edit_naming_an_unknown_comment_is_a_decision_error(app: Any, fake_model: FakeModel) -> None:
+    config, _ = await review(app)
+    edit = {"type": "edit", "comments": {"c-nope": "x"}}
+    with pytest.raises(DecisionError, match="c-nope"):
+        await app.ainvoke(Command(resume={"decisions": [edit]}), config, context=Context())
+    assert (await app.aget_state(config)).interrupts
+
+
+async def test_a_failing_specialist_does_not_sink_the_review(app: Any, fake_model: FakeModel) -> None:
+    fake_model.fail = {"performance"}
+    _, state = await review(app)
+    draft = state.values["draft"]
+    assert any("performance could not review" in f for f in draft["failures"])
+    assert {c["category"] for c in draft["comments"]} >= {"sql-injection"}
+    assert "Not fully reviewed" in state.interrupts[0].value["markdown"]
+
+
+async def test_orchestrator_failure_still_gives_a_usable_draft(app: Any, fake_model: FakeModel) -> None:
+    fake_model.fail = {"orchestrator"}
+    _, state = await review(app)
+    draft = state.values["draft"]
+    assert draft["comments"]
+    assert "No synthesis was written" in draft["summary"]
+    assert any("orchestrator could not write a summary" in f for f in draft["failures"])
+
+
+async def test_malformed_diff_fails_fetch_with_input_error(app: Any, fake_model: FakeModel) -> None:
+    with pytest.raises(InputError):
+        await app.ainvoke({"target": "not a diff"}, cfg(), context=Context())
+    assert fake_model.calls == []
+
+
+async def test_editing_a_prompt_file_changes_the_next_run(tmp_path: Any, fake_model: FakeModel) -> None:
+    import shutil
+
+    from tests.unit.test_prompts import SHIPPED
+
+    prompts = tmp_path / "prompts"
+    shutil.copytree(SHIPPED, prompts)
+    app = build_graph(prompts).compile(checkpointer=InMemorySaver())
+    await app.ainvoke({"target": SQL}, cfg(), context=Context())
+    assert not any("TIMING ATTACKS" in system for _, system, _ in fake_model.calls)
+    path = prompts / "security.yaml"
+    path.write_text(path.read_text().replace("Look for:", "Look for TIMING ATTACKS and:"))
+    fake_model.calls.clear()
+    await app.ainvoke({"target": SQL}, cfg(), context=Context())  # same compiled graph
+    security = [system for who, system, _ in fake_model.calls if who == "security"]
+    assert security and "TIMING ATTACKS" in security[0]
