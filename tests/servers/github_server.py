@@ -20,6 +20,7 @@ import socket
 import sys
 import threading
 import time
+import traceback
 import uuid
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -53,23 +54,28 @@ def _now() -> str:
 class ApiError(Exception):
     """A GitHub error answer; raising it lets one bad comment abort the whole review."""
 
-    def __init__(self, status: int, message: str, errors: Any = None, **extra: str) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        errors: list[Any] | None = None,
+        docs: str = DOCS,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
-        body = {"message": message, "errors": errors, "documentation_url": DOCS}
-        body.update({k: v for k, v in extra.items() if k == "documentation_url"})
-        body = {k: v for k, v in body.items() if v is not None} | {"status": str(status)}
-        headers = {k.replace("_", "-"): v for k, v in extra.items() if k != "documentation_url"}
-        self.response: Response = (status, headers, body)
+        body: dict[str, Any] = {"message": message, "documentation_url": docs}
+        body |= {"errors": errors} if errors is not None else {}
+        self.response: Response = (status, headers or {}, body | {"status": str(status)})
 
 
 def _unprocessable(error: str) -> ApiError:
-    return ApiError(422, "Unprocessable Entity", [error], documentation_url=REVIEW_DOCS)
+    return ApiError(422, "Unprocessable Entity", [error], REVIEW_DOCS)
 
 
 def _invalid(prop: str, value: Any, problem: str) -> ApiError:
     """GitHub's JSON-schema wording; schema errors come before any diff check."""
     message = f"Invalid request.\n\nFor 'properties/{prop}', {json.dumps(value)} {problem}."
-    return ApiError(422, message, documentation_url=REVIEW_DOCS)
+    return ApiError(422, message, docs=REVIEW_DOCS)
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,7 @@ class PullRecord:
     reviews: list[dict[str, Any]] = field(default_factory=list)
     comments: list[dict[str, Any]] = field(default_factory=list)
     created_at: str = field(default_factory=_now)
+    parsed: dict[str, Any] = field(default_factory=dict, repr=False)  # sha -> _parse_diff()
 
     @property
     def diff(self) -> bytes:
@@ -195,14 +202,31 @@ class _HTTPServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-_PULL = r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)/pulls/(?P<n>\d+)"
+@dataclass
+class _Ctx:
+    """One routed request: where it came in (plain or /api/v3) and what it names."""
+
+    request: RecordedRequest
+    base: str  # API base the client used; every URL in the answer is built on it
+    web: str  # html_url root
+    args: dict[str, str]
+    found: PullRecord | None  # the named PR; for repo-level routes, any PR of that repo
+
+    @property
+    def pr(self) -> PullRecord:
+        assert self.found is not None, "route has no owner/repo"
+        return self.found
+
+
+_REPO = r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)"
+_PULL = _REPO + r"/pulls/(?P<n>\d+)"
 _ROUTES = [
     (method, re.compile(pattern), name)
     for method, pattern, name in [
         ("GET", r"/user", "_get_user"),
         ("GET", r"/rate_limit", "_get_rate_limit"),
-        ("GET", r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)", "_get_repo"),
-        ("GET", r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)/commits/(?P<sha>[^/]+)", "_get_commit"),
+        ("GET", _REPO, "_get_repo"),
+        ("GET", _REPO + r"/commits/(?P<sha>[^/]+)", "_get_commit"),
         ("GET", _PULL, "_get_pull"),
         ("GET", _PULL + "/files", "_get_files"),
         ("GET", _PULL + "/reviews", "_get_reviews"),
@@ -234,8 +258,7 @@ class GitHubServer:
         self.requests: list[RecordedRequest] = []  # appended under the lock
         self._lock = threading.RLock()
         self._pulls: dict[tuple[str, str, int], PullRecord] = {}
-        self._repos: dict[tuple[str, str], tuple[str, str, bool]] = {}
-        self._parsed: dict[tuple[int, str], tuple[list[str], dict[str, _File]]] = {}
+        self._visible: dict[tuple[str, str], bool] = {}
         self._faults: list[_Fault] = []
         self._limit: tuple[str, int, int] = ("primary", 0, 0)  # kind, count, reset_in
         self._used, self._reset = 0, int(time.time()) + 3600
@@ -247,7 +270,8 @@ class GitHubServer:
     def start(self) -> GitHubServer:
         self._httpd = _HTTPServer((self.host, self.port), self)
         self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+        serve = self._httpd.serve_forever
+        self._thread = threading.Thread(target=serve, args=(0.05,), daemon=True)
         self._thread.start()
         return self
 
@@ -299,21 +323,21 @@ class GitHubServer:
         base_sha: str | None = None,
         private_to_token: bool = True,
     ) -> PullRecord:
-        """Register a PR; ``private_to_token=False`` hides its repo from the token (404)."""
+        """Register a PR; ``private_to_token=False`` hides its whole repo from the token (404)."""
         data = diff.encode() if isinstance(diff, str) else diff
         head, base = head_sha or _sha1(data), base_sha or _sha1(f"{owner}/{repo}#{number}")
         args = (title, body, author, state, merged, draft, head, base, {head: data})
         pr = PullRecord(owner, repo, number, *args)
         self._diff(pr, head)  # fail fast on a diff unidiff cannot parse
         with self._lock:
-            self._repos[(owner.lower(), repo.lower())] = (owner, repo, private_to_token)
+            self._visible[(owner.lower(), repo.lower())] = private_to_token
             self._pulls[(owner.lower(), repo.lower(), number)] = pr
         return pr
 
     def move_head(
         self, owner: str, repo: str, number: int, new_sha: str, new_diff: str | bytes | None = None
     ) -> None:
-        """Simulate a push after a review: new head, optionally a new diff."""
+        """Simulate a push after a review: a new head sha and, optionally, a new diff."""
         with self._lock:
             pr = self._pulls[(owner.lower(), repo.lower(), number)]
             data = new_diff.encode() if isinstance(new_diff, str) else new_diff
@@ -322,6 +346,7 @@ class GitHubServer:
             pr.head_sha = new_sha
 
     def reviews(self, owner: str, repo: str, number: int) -> list[dict[str, Any]]:
+        """Stored reviews (deep copies), each with the comment dicts exactly as posted."""
         with self._lock:
             return copy.deepcopy(self._pulls[(owner.lower(), repo.lower(), number)].reviews)
 
@@ -343,24 +368,33 @@ class GitHubServer:
         count: int = 1,
         after_apply: bool = False,
     ) -> None:
-        """Answer matching requests with ``status``; ``after_apply`` carries them out first."""
+        """Answer matching requests (method or "*", ``re.search`` on the path) with ``status``.
+
+        ``after_apply`` carries the request out first: the write happened, the answer is lost.
+        """
         with self._lock:
-            self._faults.append(
-                _Fault(method.upper(), re.compile(path_regex), count, after_apply, status)
-            )
+            pattern = re.compile(path_regex)
+            self._faults.append(_Fault(method.upper(), pattern, count, after_apply, status))
 
     def drop_next(
         self, method: str, path_regex: str, count: int = 1, after_apply: bool = False
     ) -> None:
-        """Close the connection without answering (optionally after carrying out the request)."""
+        """Close the connection without any answer (optionally after carrying it out)."""
         with self._lock:
-            self._faults.append(
-                _Fault(method.upper(), re.compile(path_regex), count, after_apply, None)
-            )
+            pattern = re.compile(path_regex)
+            self._faults.append(_Fault(method.upper(), pattern, count, after_apply, None))
 
     def _track(self, conn: socket.socket, *, add: bool) -> None:
         with self._lock:
             (self._conns.add if add else self._conns.discard)(conn)
+
+    def _take_fault(self, request: RecordedRequest) -> _Fault | None:
+        for fault in self._faults:
+            method_matches = fault.method in ("*", request.method)
+            if fault.count > 0 and method_matches and fault.pattern.search(request.path):
+                fault.count -= 1
+                return fault
+        return None
 
     def _serve(self, h: _Handler) -> None:
         url = urlsplit(h.path)
@@ -369,33 +403,24 @@ class GitHubServer:
         request = RecordedRequest(h.command, url.path, dict(parse_qsl(url.query)), headers, body)
         with self._lock:
             self.requests.append(request)
-            fault = next(
-                (
-                    f
-                    for f in self._faults
-                    if f.count > 0 and f.method in ("*", h.command) and f.pattern.search(url.path)
-                ),
-                None,
-            )
-            if fault is not None:
-                fault.count -= 1
-            response = None if fault and not fault.after_apply else self._respond(request)
+            fault = self._take_fault(request)
+            if fault is None or fault.after_apply:
+                status, extra, payload = self._respond(request)
         if fault is not None and fault.status is None:
             h.close_connection = True  # no status line at all: the client sees a hang-up
             return
         if fault is not None and fault.status is not None:
-            response = ApiError(fault.status, HTTPStatus(fault.status).phrase).response
-        assert response is not None
-        status, extra, payload = response
+            status, extra, payload = ApiError(
+                fault.status, HTTPStatus(fault.status).phrase
+            ).response
         raw = isinstance(payload, bytes)
         data = payload if raw else json.dumps(payload).encode()
-        remaining = max(RATE_LIMIT - self._used, 0)
         headers = {
             "Content-Type": f"{'text/plain' if raw else 'application/json'}; charset=utf-8",
             "Content-Length": str(len(data)),
             "x-github-media-type": "github.v3; param=diff" if raw else "github.v3; format=json",
             "x-ratelimit-limit": str(RATE_LIMIT),
-            "x-ratelimit-remaining": str(remaining),
+            "x-ratelimit-remaining": str(max(RATE_LIMIT - self._used, 0)),
             "x-ratelimit-reset": str(self._reset),
             "x-ratelimit-used": str(self._used),
             "x-ratelimit-resource": "core",
@@ -414,171 +439,159 @@ class GitHubServer:
         """Rate limit, authenticate, route; runs under the lock so handlers see one state."""
         path = request.path.rstrip("/") or "/"
         prefix = "/api/v3" if path.startswith("/api/v3/") else ""
-        path = path.removeprefix(prefix)
-        base = f"{self.base_url}{prefix}"
         try:
             kind, count, reset_in = self._limit
             if count > 0:
                 self._limit = (kind, count - 1, reset_in)
-                if kind != "primary":
-                    raise ApiError(
-                        429 if kind == "429" else 403, SECONDARY, retry_after=str(reset_in)
-                    )
-                reset = str(int(time.time()) + reset_in)
-                raise ApiError(
-                    403,
-                    "API rate limit exceeded for user ID 1.",
-                    documentation_url=RATE_DOCS,
-                    x_ratelimit_remaining="0",
-                    x_ratelimit_used=str(RATE_LIMIT),
-                    x_ratelimit_reset=reset,
-                )
+                raise self._rate_limited(kind, reset_in)
             scheme, _, token = request.headers.get("authorization", "").partition(" ")
             if scheme.lower() not in ("token", "bearer") or token.strip() != self.token:
                 raise ApiError(401, "Bad credentials")
-            self._used += path != "/rate_limit"
+            if path != prefix + "/rate_limit":  # like GitHub, checking the quota is free
+                self._used += 1
             for method, pattern, name in _ROUTES:
-                match = pattern.fullmatch(path)
+                match = pattern.fullmatch(path.removeprefix(prefix))
                 if match and method == request.method:
-                    args = {k: unquote(v) for k, v in match.groupdict().items()}
-                    result: Response = getattr(self, name)(request, base, **args)
+                    args = {k: unquote(v) for k, v in match.groupdict().items() if v}
+                    ctx = _Ctx(
+                        request, self.base_url + prefix, self.base_url, args, self._find(args)
+                    )
+                    result: Response = getattr(self, name)(ctx)
                     return result
             raise ApiError(404, "Not Found")
         except ApiError as error:
             return error.response
+        except Exception as error:  # a fixture bug: surface it to the client, not as a hang-up
+            traceback.print_exc()
+            return ApiError(500, f"GitHubServer bug: {error!r}").response
 
-    def _pull(self, o: str, r: str, n: str = "0") -> PullRecord:
+    def _rate_limited(self, kind: str, reset_in: int) -> ApiError:
+        if kind != "primary":
+            retry = {"retry-after": str(reset_in)}
+            return ApiError(429 if kind == "429" else 403, SECONDARY, None, RATE_DOCS, retry)
+        headers = {"x-ratelimit-remaining": "0", "x-ratelimit-used": str(RATE_LIMIT)}
+        headers["x-ratelimit-reset"] = str(int(time.time()) + reset_in)
+        return ApiError(403, "API rate limit exceeded for user ID 1.", None, RATE_DOCS, headers)
+
+    def _find(self, args: dict[str, str]) -> PullRecord | None:
         """Unknown, or invisible to the token, is the same 404 on GitHub."""
-        visible = self._repos.get((o.lower(), r.lower()), ("", "", False))[2]
-        pr = self._pulls.get((o.lower(), r.lower(), int(n)))
-        if not visible or (pr is None and n != "0"):
+        if "o" not in args:
+            return None
+        repo = (args["o"].lower(), args["r"].lower())
+        prs = [p for (o, r, n), p in self._pulls.items() if (o, r) == repo]
+        prs = [p for p in prs if "n" not in args or p.number == int(args["n"])]
+        if not prs or not self._visible[repo]:
             raise ApiError(404, "Not Found")
-        return pr or next(p for k, p in self._pulls.items() if k[:2] == (o.lower(), r.lower()))
+        return prs[0]
 
     def _diff(self, pr: PullRecord, sha: str) -> tuple[list[str], dict[str, _File]]:
-        key = (id(pr), sha)
-        if key not in self._parsed:
-            self._parsed[key] = _parse_diff(pr.diffs[sha], self.max_patch_lines)
-        return self._parsed[key]
+        if sha not in pr.parsed:
+            pr.parsed[sha] = _parse_diff(pr.diffs[sha], self.max_patch_lines)
+        parsed: tuple[list[str], dict[str, _File]] = pr.parsed[sha]
+        return parsed
 
-    def _page(self, request: RecordedRequest, base: str, items: list[Any]) -> Response:
-        """Slice a listing and emit GitHub's ``Link`` header on the base the client used."""
-        per_page = min(max(int(request.query.get("per_page") or 30), 1), 100)
-        page, last = max(int(request.query.get("page") or 1), 1), max(-(-len(items) // per_page), 1)
-        url = base + request.path.removeprefix("/api/v3")
+    def _page(self, ctx: _Ctx, items: list[Any]) -> Response:
+        """Slice a listing and emit GitHub's ``Link`` header, on the base the client used."""
+        query = ctx.request.query
+        per_page = min(max(_int(query.get("per_page"), 30), 1), 100)
+        page, last = max(_int(query.get("page"), 1), 1), max(-(-len(items) // per_page), 1)
+        url = ctx.base + ctx.request.path.removeprefix("/api/v3")
 
-        def link(p: int, rel: str) -> str:
-            query = urlencode(request.query | {"page": p, "per_page": per_page})
-            return f'<{url}?{query}>; rel="{rel}"'
+        def link(number: int, rel: str) -> str:
+            return (
+                f'<{url}?{urlencode(query | {"page": number, "per_page": per_page})}>; rel="{rel}"'
+            )
 
         links = [link(page - 1, "prev"), link(1, "first")] if page > 1 else []
         links += [link(page + 1, "next"), link(last, "last")] if page < last else []
-        return (
-            200,
-            {"Link": ", ".join(links)} if links else {},
-            items[(page - 1) * per_page : page * per_page],
-        )
+        headers = {"Link": ", ".join(links)} if links else {}
+        return 200, headers, items[(page - 1) * per_page : page * per_page]
 
-    def _user(self, base: str, login: str) -> dict[str, Any]:
-        return {
-            "login": login,
-            "id": int(_sha1(login)[:7], 16),
-            "type": "User",
-            "url": f"{base}/users/{login}",
-        }
+    def _user(self, ctx: _Ctx, login: str) -> dict[str, Any]:
+        url = f"{ctx.base}/users/{login}"
+        return {"login": login, "id": int(_sha1(login)[:6], 16), "type": "User", "url": url}
 
-    def _repo_json(self, base: str, pr: PullRecord) -> dict[str, Any]:
-        url = f"{base}/repos/{pr.owner}/{pr.repo}"
+    def _repo_json(self, ctx: _Ctx) -> dict[str, Any]:
+        pr, url = ctx.pr, f"{ctx.base}/repos/{ctx.pr.owner}/{ctx.pr.repo}"
         return {
-            "id": int(_sha1(url)[:7], 16),
+            "id": int(_sha1(url)[:6], 16),
             "name": pr.repo,
             "full_name": f"{pr.owner}/{pr.repo}",
-            "owner": self._user(base, pr.owner),
+            "owner": self._user(ctx, pr.owner),
             "private": True,
             "default_branch": "main",
             "url": url,
-            "html_url": f"{self.base_url}/{pr.owner}/{pr.repo}",
+            "html_url": f"{ctx.web}/{pr.owner}/{pr.repo}",
             "pulls_url": url + "/pulls{/number}",
             "commits_url": url + "/commits{/sha}",
         }
 
-    def _review_json(self, base: str, pr: PullRecord, review: dict[str, Any]) -> dict[str, Any]:
-        url = f"{base}/repos/{pr.owner}/{pr.repo}/pulls/{pr.number}"
-        keys = ("id", "body", "state", "commit_id", "html_url", "submitted_at")
-        links = {"html": {"href": review["html_url"]}, "pull_request": {"href": url}}
-        json_review = {k: review[k] for k in keys} | {
-            "user": self._user(base, self.login),
-            "_links": links,
-        }
-        return json_review | {"node_id": f"PRR_{review['id']}", "pull_request_url": url}
+    def _pull_url(self, ctx: _Ctx) -> str:
+        return f"{ctx.base}/repos/{ctx.pr.owner}/{ctx.pr.repo}/pulls/{ctx.pr.number}"
 
-    def _get_user(self, request: RecordedRequest, base: str) -> Response:
-        return 200, {}, self._user(base, self.login)
-
-    def _get_rate_limit(self, request: RecordedRequest, base: str) -> Response:
-        core = {
-            "limit": RATE_LIMIT,
-            "used": self._used,
-            "remaining": max(RATE_LIMIT - self._used, 0),
+    def _review_json(self, ctx: _Ctx, review: dict[str, Any]) -> dict[str, Any]:
+        url = self._pull_url(ctx)
+        shown = {k: v for k, v in review.items() if k not in ("event", "comments")}
+        return shown | {
+            "node_id": f"PRR_{review['id']}",
+            "user": self._user(ctx, self.login),
+            "pull_request_url": url,
+            "_links": {"html": {"href": review["html_url"]}, "pull_request": {"href": url}},
         }
-        core["reset"] = self._reset
+
+    def _get_user(self, ctx: _Ctx) -> Response:
+        return 200, {}, self._user(ctx, self.login)
+
+    def _get_rate_limit(self, ctx: _Ctx) -> Response:
+        core = {"limit": RATE_LIMIT, "used": self._used, "reset": self._reset}
+        core["remaining"] = max(RATE_LIMIT - self._used, 0)
         return 200, {}, {"resources": {"core": core, "search": core, "graphql": core}, "rate": core}
 
-    def _get_repo(self, request: RecordedRequest, base: str, o: str, r: str) -> Response:
-        return 200, {}, self._repo_json(base, self._pull(o, r))
+    def _get_repo(self, ctx: _Ctx) -> Response:
+        return 200, {}, self._repo_json(ctx)
 
-    def _get_commit(
-        self, request: RecordedRequest, base: str, o: str, r: str, sha: str
-    ) -> Response:
-        self._pull(o, r)
-        prs = [p for k, p in self._pulls.items() if k[:2] == (o.lower(), r.lower())]
+    def _get_commit(self, ctx: _Ctx) -> Response:
+        sha, repo = ctx.args["sha"], (ctx.pr.owner, ctx.pr.repo)
+        prs = [p for p in self._pulls.values() if (p.owner, p.repo) == repo]
         pr = next((p for p in prs if sha in p.diffs or sha == p.base_sha), None)
         if pr is None:
             raise ApiError(422, f"No commit found for SHA: {sha}")
-        url = f"{base}/repos/{pr.owner}/{pr.repo}/commits/{sha}"
+        url = f"{ctx.base}/repos/{pr.owner}/{pr.repo}/commits/{sha}"
         person = {"name": pr.author, "email": f"{pr.author}@example.com", "date": pr.created_at}
-        parents = (
-            []
-            if sha == pr.base_sha
-            else [{"sha": pr.base_sha, "url": url.replace(sha, pr.base_sha)}]
-        )
+        parent = {"sha": pr.base_sha, "url": url.replace(sha, pr.base_sha)}
         commit = {"message": pr.title, "author": person, "committer": person}
+        parents = [] if sha == pr.base_sha else [parent]
         return 200, {}, {"sha": sha, "url": url, "commit": commit, "parents": parents}
 
-    def _get_pull(self, request: RecordedRequest, base: str, o: str, r: str, n: str) -> Response:
-        pr = self._pull(o, r, n)
+    def _get_pull(self, ctx: _Ctx) -> Response:
+        pr = ctx.pr
         raw, files = self._diff(pr, pr.head_sha)
-        if "diff" in request.headers.get("accept", ""):
+        if "diff" in ctx.request.headers.get("accept", ""):
             if len(files) > self.max_diff_files or len(raw) > self.max_diff_lines:
-                too_many = "files" if len(files) > self.max_diff_files else "lines"
-                limit = self.max_diff_files if too_many == "files" else self.max_diff_lines
+                what, limit = ("files", self.max_diff_files), ("lines", self.max_diff_lines)
+                what, limit = what if len(files) > self.max_diff_files else limit
                 errors = [{"resource": "PullRequest", "field": "diff", "code": "too_large"}]
-                message = f"Sorry, the diff exceeded the maximum number of {too_many} ({limit})"
-                raise ApiError(
-                    406, message, errors, documentation_url=DOCS + "/pulls/pulls#get-a-pull-request"
-                )
+                message = f"Sorry, the diff exceeded the maximum number of {what} ({limit})"
+                raise ApiError(406, message, errors, DOCS + "/pulls/pulls#get-a-pull-request")
             return 200, {}, pr.diff
-        url, html = (
-            f"{base}/repos/{pr.owner}/{pr.repo}/pulls/{pr.number}",
-            f"{self.base_url}/{pr.owner}/{pr.repo}/pull/{pr.number}",
-        )
-        repo = self._repo_json(base, pr)
+        url, html = self._pull_url(ctx), f"{ctx.web}/{pr.owner}/{pr.repo}/pull/{pr.number}"
+        repo = self._repo_json(ctx)
         return (
             200,
             {},
             {
                 "url": url,
-                "id": int(_sha1(url)[:7], 16),
+                "id": int(_sha1(url)[:6], 16),
+                "number": pr.number,
                 "html_url": html,
                 "diff_url": html + ".diff",
                 "commits_url": url + "/commits",
                 "review_comments_url": url + "/comments",
                 "issue_url": f"{repo['url']}/issues/{pr.number}",
-                "number": pr.number,
                 "state": pr.state,
                 "title": pr.title,
                 "body": pr.body,
-                "user": self._user(base, pr.author),
+                "user": self._user(ctx, pr.author),
                 "draft": pr.draft,
                 "merged": pr.merged,
                 "created_at": pr.created_at,
@@ -592,63 +605,55 @@ class GitHubServer:
             },
         )
 
-    def _get_files(self, request: RecordedRequest, base: str, o: str, r: str, n: str) -> Response:
-        pr = self._pull(o, r, n)
-        web, api, head = f"{self.base_url}/{o}/{r}", f"{base}/repos/{o}/{r}", pr.head_sha
+    def _get_files(self, ctx: _Ctx) -> Response:
+        pr, head = ctx.pr, ctx.pr.head_sha
+        web, api = f"{ctx.web}/{pr.owner}/{pr.repo}", f"{ctx.base}/repos/{pr.owner}/{pr.repo}"
         items = []
         for f in list(self._diff(pr, head)[1].values())[:3000]:  # GitHub lists at most 3000
             path = f.item["filename"]
             urls = {"blob_url": f"{web}/blob/{head}/{path}", "raw_url": f"{web}/raw/{head}/{path}"}
             urls["contents_url"] = f"{api}/contents/{path}?ref={head}"
             items.append({"sha": _sha1(f"{head}:{path}")} | f.item | urls)
-        return self._page(request, base, items)
+        return self._page(ctx, items)
 
-    def _get_reviews(self, request: RecordedRequest, base: str, o: str, r: str, n: str) -> Response:
-        pr = self._pull(o, r, n)
-        return self._page(request, base, [self._review_json(base, pr, rv) for rv in pr.reviews])
+    def _get_reviews(self, ctx: _Ctx) -> Response:
+        return self._page(ctx, [self._review_json(ctx, review) for review in ctx.pr.reviews])
 
-    def _get_review(
-        self, request: RecordedRequest, base: str, o: str, r: str, n: str, rid: str
-    ) -> Response:
-        pr = self._pull(o, r, n)
-        review = next((rv for rv in pr.reviews if rv["id"] == int(rid)), None)
+    def _get_review(self, ctx: _Ctx) -> Response:
+        review = next((r for r in ctx.pr.reviews if r["id"] == int(ctx.args["rid"])), None)
         if review is None:
             raise ApiError(404, "Not Found")
-        return 200, {}, self._review_json(base, pr, review)
+        return 200, {}, self._review_json(ctx, review)
 
-    def _get_comments(
-        self, request: RecordedRequest, base: str, o: str, r: str, n: str, rid: str | None = None
-    ) -> Response:
-        pr = self._pull(o, r, n)
-        if rid is not None:
-            self._get_review(request, base, o, r, n, rid)
-        rows = [c for c in pr.comments if rid is None or c["pull_request_review_id"] == int(rid)]
-        pr_url = f"{base}/repos/{o}/{r}/pulls/{n}"
-        user = self._user(base, self.login)
-        return self._page(
-            request, base, [c | {"url": f"{pr_url}/comments/{c['id']}", "user": user} for c in rows]
-        )
+    def _get_comments(self, ctx: _Ctx) -> Response:
+        """All review comments of the PR, or (with ``rid``) those of one review."""
+        rows = ctx.pr.comments
+        if "rid" in ctx.args:
+            self._get_review(ctx)
+            rows = [c for c in rows if c["pull_request_review_id"] == int(ctx.args["rid"])]
+        user, url = self._user(ctx, self.login), self._pull_url(ctx)
+        urls = {"user": user, "pull_request_url": url}
+        return self._page(ctx, [c | urls | {"url": f"{url}/comments/{c['id']}"} for c in rows])
 
-    def _post_review(self, request: RecordedRequest, base: str, o: str, r: str, n: str) -> Response:
+    def _post_review(self, ctx: _Ctx) -> Response:
         """Validate everything before storing anything: GitHub's review POST is all-or-nothing."""
-        pr = self._pull(o, r, n)
+        pr = ctx.pr
         try:
-            data = json.loads(request.body or b"{}")
+            data = json.loads(ctx.request.body or b"{}")
         except ValueError:
             data = None
         if not isinstance(data, dict):
-            raise ApiError(400, "Problems parsing JSON")
-        event, body, comments = (
-            data.get("event"),
-            data.get("body") or "",
-            data.get("comments") or [],
-        )
+            raise ApiError(400, "Problems parsing JSON", docs=REVIEW_DOCS)
+        event, body, comments = data.get("event"), data.get("body") or "", data.get("comments")
         if event is not None and event not in EVENTS:
             raise _invalid("event", event, f"is not a member of {json.dumps(list(EVENTS))}")
-        if not isinstance(body, str) or not isinstance(comments, list):
-            raise _invalid("body" if not isinstance(body, str) else "comments", data, "is invalid")
-        for c in comments:
-            _check_schema(c)
+        if not isinstance(body, str):
+            raise _invalid("body", body, "is not a string")
+        if not isinstance(comments or [], list):
+            raise _invalid("comments", comments, "is not an array")
+        comments = comments or []
+        for comment in comments:
+            _check_schema(comment)
         commit_id = data.get("commit_id") or pr.head_sha
         if commit_id not in pr.diffs:
             raise _unprocessable(f"No commit found for SHA: {commit_id}")
@@ -657,30 +662,37 @@ class GitHubServer:
         if pr.author.lower() == self.login.lower() and event in ("APPROVE", "REQUEST_CHANGES"):
             verb = "approve" if event == "APPROVE" else "request changes on"
             raise _unprocessable(f"Can not {verb} your own pull request")
-        if event is None and any(rv["state"] == "PENDING" for rv in pr.reviews):
+        if event is None and any(review["state"] == "PENDING" for review in pr.reviews):
             raise _unprocessable("User can only have one pending review per pull request")
         raw, files = self._diff(pr, commit_id)
-        anchors = [_anchor(raw, files, c) for c in comments]
+        anchors = [_anchor(raw, files, comment) for comment in comments]
         review_id, now = next(self._ids), _now()
-        html = (
-            f"{self.base_url}/{pr.owner}/{pr.repo}/pull/{pr.number}#pullrequestreview-{review_id}"
-        )
+        html = f"{ctx.web}/{pr.owner}/{pr.repo}/pull/{pr.number}#pullrequestreview-{review_id}"
         review = {
             "id": review_id,
             "body": body,
             "event": event,
             "state": EVENTS.get(event or "", "PENDING"),
+            "commit_id": commit_id,
+            "comments": copy.deepcopy(comments),
+            "html_url": html,
+            "submitted_at": now if event else None,
         }
-        review |= {"commit_id": commit_id, "comments": copy.deepcopy(comments), "html_url": html}
-        pr.reviews.append(review | {"submitted_at": now if event else None})
-        for c, anchor in zip(comments, anchors, strict=True):
-            row = {
-                "id": next(self._ids),
-                "pull_request_review_id": review_id,
-                "commit_id": commit_id,
-            }
-            pr.comments.append(row | anchor | {"body": c["body"], "created_at": now})
-        return 200, {}, self._review_json(base, pr, pr.reviews[-1])
+        pr.reviews.append(review)
+        for comment, anchor in zip(comments, anchors, strict=True):
+            row = {"id": next(self._ids), "pull_request_review_id": review_id, **anchor}
+            pr.comments.append(
+                row | {"commit_id": commit_id, "body": comment["body"], "created_at": now}
+            )
+        return 200, {}, self._review_json(ctx, review)
+
+
+def _int(text: str | None, default: int) -> int:
+    """Lenient integer parsing: GitHub ignores a malformed ``page`` rather than failing."""
+    try:
+        return int(text or "")
+    except ValueError:
+        return default
 
 
 def _check_schema(c: Any) -> None:

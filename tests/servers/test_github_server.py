@@ -166,6 +166,13 @@ def test_files_paginate_with_hunk_only_patches(
         {"page": "2", "per_page": "2"},
         {"page": "3", "per_page": "2"},
     ]
+    headers, _ = make_github().requester.requestJsonAndCheck(
+        "GET", f"{server.base_url}/repos/acme/widgets/pulls/7/files", {"per_page": 2}
+    )
+    assert headers["link"] == (
+        f'<{server.base_url}/repos/acme/widgets/pulls/7/files?per_page=2&page=2>; rel="next", '
+        f'<{server.base_url}/repos/acme/widgets/pulls/7/files?per_page=2&page=3>; rel="last"'
+    )
     by_name = {f.filename: f for f in files}
     assert [f.filename for f in files] == [
         "src/app.py",
