@@ -190,6 +190,9 @@ async def decide(
             config = _config(thread_id, context)
             await _drive(session, Command(resume=response), config, context)
         info = await _info(session, thread_id)
+    if info.status == PAUSED:  # the node asked again: our answer did not fit the draft
+        reason = (info.interrupt or {}).get("error", "the decision was not accepted")
+        raise DecisionError(f"{reason}; the thread is still waiting for approval")
     _finish(info, out, as_json)
 
 

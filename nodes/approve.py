@@ -1,10 +1,10 @@
 """approve: pause for a person, then turn their decision into the exact review to publish.
 
-``interrupt()`` is the first thing this node does: on resume LangGraph runs the node again from
-the top, so nothing before it may have a side effect (nothing here has any at all; publishing
-is ``post``'s job). The resume value is validated against ``ApprovalResponse``; a value of the
-wrong shape, or an edit naming a comment that does not exist, raises and leaves the thread
-paused, so the person can answer again.
+``interrupt()`` comes before anything of consequence: on resume LangGraph runs the node again
+from the top, so nothing before it may have a side effect (nothing here has any at all; publishing
+is ``post``'s job). The resume value is validated against ``ApprovalResponse`` and the draft;
+a value of the wrong shape, or an edit naming a comment that does not exist, is answered with
+a new interrupt carrying ``error``, so the thread stays paused and the person answers again.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from langgraph.graph import END
 from langgraph.types import Command, interrupt
+from pydantic import ValidationError
 
 from graph.contracts import (
     ApprovalResponse,
@@ -52,6 +53,7 @@ def approval_request(
         "review_configs": [{"action_name": "post_review", "allowed_decisions": ALLOWED_DECISIONS}],
         "markdown": markdown,
         "draft": raw_draft,
+        "response_schema": ApprovalResponse.model_json_schema(),
         "how_to_answer": {
             "approve": {"decisions": [{"type": "approve"}]},
             "edit": {
@@ -72,14 +74,31 @@ def approval_request(
 async def approve(state: ReviewState) -> Command[Literal["post", "__end__"]]:
     draft = DraftReview.model_validate(state["draft"])
     source = Source.model_validate(state["source"])
-    response: ApprovalResponse = interrupt(
-        approval_request(draft, source, state["draft"]), response_schema=ApprovalResponse
-    )
-    decision = response.decision
-    if isinstance(decision, RejectDecision):
-        return Command(update={"rejection": decision.message}, goto=END)
-    approved = apply_decision(draft, decision)
-    return Command(update={"approved": approved.model_dump(mode="json")}, goto="post")
+    payload = approval_request(draft, source, state["draft"])
+    while True:
+        # An answer that does not fit is not an exception: the node asks again, with the
+        # reason, so the thread stays paused (in the CLI and in Studio) and nothing is lost.
+        # On resume LangGraph replays earlier answers to earlier interrupts in order.
+        answer = interrupt(payload)
+        try:
+            decision = ApprovalResponse.model_validate(answer).decision
+            if isinstance(decision, RejectDecision):
+                return Command(update={"rejection": decision.message}, goto=END)
+            approved = apply_decision(draft, decision)
+        except (ValidationError, DecisionError) as exc:
+            payload = {**payload, "error": f"answer not accepted: {_reason(exc)}"}
+            continue
+        return Command(update={"approved": approved.model_dump(mode="json")}, goto="post")
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        parts = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"] if p not in ("decisions", 0))
+            parts.append(f"{loc or 'decision'}: {err['msg']}")
+        return "; ".join(parts)
+    return str(exc)
 
 
 def apply_decision(draft: DraftReview, decision: Any) -> ApprovedReview:

@@ -24,11 +24,16 @@ class FakeModel:
     max_in_flight: int = 0
     delay: float = 0.0
 
-    async def __call__(self, context: Any, choice: Any, schema: Any, system: str, user: str
-                       ) -> tuple[Any, Usage]:
+    async def __call__(
+        self, context: Any, choice: Any, schema: Any, system: str, user: str
+    ) -> tuple[Any, Usage]:
         request = ChatRequest(
-            body={"messages": [{"role": "system", "content": system},
-                               {"role": "user", "content": user}]},
+            body={
+                "messages": [
+                    {"role": "system", "content": system},
+                    {"role": "user", "content": user},
+                ]
+            },
             headers={},
         )
         who = which(request)

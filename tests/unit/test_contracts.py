@@ -16,14 +16,23 @@ from graph.contracts import (
 
 
 def test_severity_scale_is_ordered() -> None:
-    ranks = [s.rank for s in (Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH,
-                              Severity.CRITICAL)]
+    ranks = [
+        s.rank
+        for s in (Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
+    ]
     assert ranks == sorted(ranks) and len(set(ranks)) == 5
 
 
 def test_model_finding_rejects_unknown_fields_and_bad_severity() -> None:
-    base = {"path": "a.py", "start_line": 1, "end_line": 1, "severity": "high",
-            "category": "x", "title": "t", "rationale": "r"}
+    base = {
+        "path": "a.py",
+        "start_line": 1,
+        "end_line": 1,
+        "severity": "high",
+        "category": "x",
+        "title": "t",
+        "rationale": "r",
+    }
     ModelFinding.model_validate(base)
     with pytest.raises(ValidationError):
         ModelFinding.model_validate({**base, "specialist": "security"})  # the node stamps it
@@ -34,14 +43,29 @@ def test_model_finding_rejects_unknown_fields_and_bad_severity() -> None:
 
 
 def test_reversed_range_and_blank_suggestion_are_normalised() -> None:
-    f = ModelFinding(path="a.py", start_line=9, end_line=4, severity=Severity.LOW, category="c",
-                     title="t", rationale="r", suggestion="  ")
+    f = ModelFinding(
+        path="a.py",
+        start_line=9,
+        end_line=4,
+        severity=Severity.LOW,
+        category="c",
+        title="t",
+        rationale="r",
+        suggestion="  ",
+    )
     assert (f.start_line, f.end_line, f.suggestion) == (4, 9, None)
 
 
 def test_finding_id_depends_on_specialist_and_place() -> None:
-    kw = {"path": "a.py", "start_line": 1, "end_line": 1, "severity": Severity.LOW,
-          "category": "c", "title": "Same", "rationale": "r"}
+    kw = {
+        "path": "a.py",
+        "start_line": 1,
+        "end_line": 1,
+        "severity": Severity.LOW,
+        "category": "c",
+        "title": "Same",
+        "rationale": "r",
+    }
     a = Finding(**kw, specialist="security")
     assert a.id == Finding(**kw, specialist="security").id
     assert a.id != Finding(**kw, specialist="style").id

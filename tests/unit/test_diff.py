@@ -100,8 +100,7 @@ def test_small_files_share_a_chunk() -> None:
 
 def test_select_skips_binary_deleted_and_lockfiles_with_reasons() -> None:
     text = (
-        _many_files(1, 2)
-        + "diff --git a/logo.png b/logo.png\nindex 1..2 100644\n"
+        _many_files(1, 2) + "diff --git a/logo.png b/logo.png\nindex 1..2 100644\n"
         "Binary files a/logo.png and b/logo.png differ\n"
         "diff --git a/old.py b/old.py\ndeleted file mode 100644\n--- a/old.py\n+++ /dev/null\n"
         "@@ -1 +0,0 @@\n-gone\n"

@@ -24,8 +24,14 @@ ANCHORS = diffs.Anchors(diffs.parse(DIFF))
 
 def finding(specialist: str, start: int, end: int, severity: str, title: str = "t") -> Finding:
     return Finding(
-        path="app.py", start_line=start, end_line=end, severity=Severity(severity),
-        category="c", title=title, rationale=f"{specialist} says {title}", specialist=specialist,
+        path="app.py",
+        start_line=start,
+        end_line=end,
+        severity=Severity(severity),
+        category="c",
+        title=title,
+        rationale=f"{specialist} says {title}",
+        specialist=specialist,
     )
 
 
@@ -48,8 +54,11 @@ def test_overlapping_findings_of_two_specialists_become_one_comment_with_both_vi
 
 def test_separate_lines_stay_separate_and_are_ranked_by_severity() -> None:
     comments = merge.merge(
-        [finding("style", 2, 2, "low"), finding("security", 6, 6, "high"),
-         finding("performance", 4, 4, "medium")],
+        [
+            finding("style", 2, 2, "low"),
+            finding("security", 6, 6, "high"),
+            finding("performance", 4, 4, "medium"),
+        ],
         ANCHORS,
     )
     assert [c.severity for c in comments] == [Severity.HIGH, Severity.MEDIUM, Severity.LOW]
