@@ -116,6 +116,12 @@ def approve(
         str | None, typer.Option(help="COMMENT | REQUEST_CHANGES | APPROVE (your call).")
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Also write the final review here.")] = None,
+    moved_head: Annotated[
+        str | None,
+        typer.Option(
+            help="If the PR moved since the review: post (on the reviewed commit) or cancel."
+        ),
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -125,7 +131,10 @@ def approve(
     decision: dict[str, Any] = inputs.read_edit(str(edit)) if edit else {"type": "approve"}
     if verdict:
         decision["verdict"] = verdict.upper()
-    _run(session.decide(thread, db, decision, out=out, as_json=as_json))
+    if moved_head not in (None, "post", "cancel"):
+        typer.echo("review-panel: error: --moved-head takes post or cancel", err=True)
+        raise typer.Exit(5)
+    _run(session.decide(thread, db, decision, out=out, as_json=as_json, moved_head=moved_head))
 
 
 @app.command()

@@ -168,16 +168,27 @@ def _require_paused(info: ThreadInfo) -> None:
     )
 
 
+def _moved_head_question(info: ThreadInfo) -> bool:
+    return (info.interrupt or {}).get("question") == "head_moved"
+
+
 async def decide(
-    thread_id: str, db: str | None, decision: dict[str, Any], *, out: Path | None, as_json: bool
+    thread_id: str,
+    db: str | None,
+    decision: dict[str, Any],
+    *,
+    out: Path | None,
+    as_json: bool,
+    moved_head: str | None = None,
 ) -> None:
+    """Answer the paused thread: the approval decision, or what to do about a moved head."""
     from langgraph.types import Command
     from pydantic import ValidationError
 
     from graph.checkpointer import thread_lease
     from graph.contracts import ApprovalResponse
 
-    response = {"decisions": [decision]}
+    response: dict[str, Any] = {"decisions": [decision]}
     try:
         ApprovalResponse.model_validate(response)
     except ValidationError as exc:
@@ -186,14 +197,28 @@ async def decide(
     async with open_session(db) as session:
         _require_paused(await _info(session, thread_id))
         async with thread_lease(session.db, thread_id):
-            _require_paused(await _info(session, thread_id))  # someone may have won the race
-            config = _config(thread_id, context)
-            await _drive(session, Command(resume=response), config, context)
+            info = await _info(session, thread_id)  # someone may have won the race
+            _require_paused(info)
+            if _moved_head_question(info):
+                if moved_head is None:
+                    raise ThreadError(_moved_head_help(info))
+                response = {"moved_head": moved_head}
+            await _drive(session, Command(resume=response), _config(thread_id, context), context)
         info = await _info(session, thread_id)
-    if info.status == PAUSED:  # the node asked again: our answer did not fit the draft
+    if info.status == PAUSED:
+        if _moved_head_question(info) and "error" not in (info.interrupt or {}):
+            raise ThreadError(_moved_head_help(info))
         reason = (info.interrupt or {}).get("error", "the decision was not accepted")
         raise DecisionError(f"{reason}; the thread is still waiting for approval")
     _finish(info, out, as_json)
+
+
+def _moved_head_help(info: ThreadInfo) -> str:
+    question = info.interrupt or {}
+    return (
+        f"{question.get('markdown', 'the pull request moved since the review')} Run "
+        f"`review-panel approve {info.thread_id} --moved-head post` or `--moved-head cancel`"
+    )
 
 
 async def resume(thread_id: str, db: str | None, *, as_json: bool) -> None:

@@ -336,6 +336,7 @@ class Source(_Strict):
     base_sha: str | None = None
     head_sha: str | None = None
     warnings: list[str] = Field(default_factory=list)
+    not_reviewed: dict[str, str] = Field(default_factory=dict)  # path -> why GitHub gave no patch
 
 
 class Chunk(_Strict):

@@ -66,7 +66,7 @@ def make_fetch(roster: Sequence[str], prompts_dir: Path | None) -> Any:
         update = {
             "source": source.model_dump(mode="json"),
             "diff": text,
-            "skipped": skipped_by_all or {},
+            "skipped": {**(skipped_by_all or {}), **source.not_reviewed},
         }
         return Command(update=update, goto=sends)
 

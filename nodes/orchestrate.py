@@ -45,7 +45,7 @@ def make_orchestrate(prompts_dir: Path | None) -> Any:
         files = diffs.parse(state["diff"])
         anchors = diffs.Anchors(files)
         reports = [ChunkReport.model_validate(r) for r in state.get("reports", [])]
-        notes = [n for r in reports for n in r.notes]
+        notes = list(source.warnings) + [n for r in reports for n in r.notes]
         failures = [
             f"{r.specialist} could not review {', '.join(f'`{p}`' for p in r.paths)}: {r.error}"
             for r in reports

@@ -1,9 +1,11 @@
 """post: publish the approved review, exactly once.
 
-For a pull request the review goes to GitHub with its inline comments (``services.github``
-finds a review it already posted for this thread by its marker, so a retry or a crash after
-the request never posts twice). For a local diff the final review is kept in state as
-markdown; the CLI prints it and writes ``--out``.
+For a pull request the review goes to GitHub with its inline comments; ``services.github``
+finds a review this thread already posted by its marker, so a retry, or a crash after the
+request and before the checkpoint, never posts twice. If the PR's head moved since the review,
+the node asks the person (an interrupt, before anything is written) whether to post on the
+reviewed commit or cancel. For a local diff the final review is kept in state as markdown;
+the CLI prints it and writes ``--out``.
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
+from langgraph.types import interrupt
 
 from graph.context import Context, resolve
 from graph.contracts import ApprovedReview, PostResult, Source
 from graph.state import ReviewState
 from services import render
+
+MOVED_HEAD_CHOICES = ("post", "cancel")
 
 
 async def post(
@@ -27,10 +32,41 @@ async def post(
     markdown = render.final_markdown(approved, source)
     if source.kind == "local":
         result = PostResult(destination="local", markdown=markdown)
-    else:
-        from services.github import publish_review
+        return {"result": result.model_dump(mode="json")}
 
-        thread_id = str(config.get("configurable", {}).get("thread_id", "unknown"))
-        result = await publish_review(source, approved, thread_id, resolve(runtime.context))
-        result = result.model_copy(update={"markdown": markdown})
+    from services.github import head_now, publish_review
+
+    context = resolve(runtime.context)
+    head = await head_now(source)
+    if head != source.head_sha and not _confirmed(source, head):
+        return {"rejection": f"cancelled: {source.label} moved to {head[:12]} after the review"}
+    thread_id = str(config.get("configurable", {}).get("thread_id", "unknown"))
+    result = await publish_review(source, approved, thread_id, context)
+    result = result.model_copy(update={"markdown": markdown})
     return {"result": result.model_dump(mode="json")}
+
+
+def _confirmed(source: Source, head: str) -> bool:
+    """Ask whether to post on the reviewed commit although the PR has moved on."""
+    message = (
+        f"{source.label} moved from {str(source.head_sha)[:12]} to {head[:12]} since it was "
+        "reviewed. Post the review on the reviewed commit, or cancel (and start a new review)?"
+    )
+    payload: dict[str, Any] = {
+        "question": "head_moved",
+        "markdown": message,
+        "reviewed_sha": source.head_sha,
+        "head_sha": head,
+        "allowed_decisions": list(MOVED_HEAD_CHOICES),
+        "how_to_answer": {c: {"moved_head": c} for c in MOVED_HEAD_CHOICES},
+    }
+    while True:
+        answer = interrupt(payload)
+        choice = answer.get("moved_head") if isinstance(answer, dict) else None
+        if choice in MOVED_HEAD_CHOICES:
+            return bool(choice == "post")
+        payload = {
+            **payload,
+            "error": f"answer not accepted: expected {{'moved_head': "
+            f"'post' | 'cancel'}}, got {answer!r}"[:300],
+        }

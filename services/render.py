@@ -110,7 +110,12 @@ def review_body(summary: str, body_comments: list[ReviewComment], failures: list
 
 def marker(thread_id: str, digest: str) -> str:
     """An invisible tag that lets ``post`` recognise a review it already published."""
-    return f"{MARKER_PREFIX}thread={thread_id} digest={digest} -->"
+    return f"{marker_for_thread(thread_id)} digest={digest} -->"
+
+
+def marker_for_thread(thread_id: str) -> str:
+    """The part of the marker that identifies the thread, whatever was approved."""
+    return f"{MARKER_PREFIX}thread={thread_id}"
 
 
 def final_markdown(review: ApprovedReview, source: Source) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers.github_server import GitHubServer
 from tests.servers.openai_server import ModelServer
 from tests.servers.panel_model import answer
 
@@ -56,3 +57,12 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+@pytest.fixture
+def github_server() -> Iterator[GitHubServer]:
+    with GitHubServer(token=GITHUB_TOKEN) as server:
+        yield server
+
+
+GITHUB_TOKEN = "ghp_TestTokenThatMustNeverLeak0123456789"

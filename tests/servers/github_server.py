@@ -163,6 +163,7 @@ class _Fault:
     count: int
     after_apply: bool
     status: int | None  # None: drop the connection
+    hang: float = 0.0  # seconds to stall before answering (after applying the request)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -384,6 +385,12 @@ class GitHubServer:
             pattern = re.compile(path_regex)
             self._faults.append(_Fault(method.upper(), pattern, count, after_apply, None))
 
+    def hang_next(self, method: str, path_regex: str, seconds: float) -> None:
+        """Carry out the next matching request, then stall ``seconds`` before answering."""
+        with self._lock:
+            pattern = re.compile(path_regex)
+            self._faults.append(_Fault(method.upper(), pattern, 1, True, 200, hang=seconds))
+
     def _track(self, conn: socket.socket, *, add: bool) -> None:
         with self._lock:
             (self._conns.add if add else self._conns.discard)(conn)
@@ -406,6 +413,11 @@ class GitHubServer:
             fault = self._take_fault(request)
             if fault is None or fault.after_apply:
                 status, extra, payload = self._respond(request)
+        if fault is not None and fault.hang:
+            # The request was carried out; the answer is held back, so a test can kill the
+            # client in the window between "GitHub has it" and "the client knows it".
+            time.sleep(fault.hang)
+            fault = None
         if fault is not None and fault.status is None:
             h.close_connection = True  # no status line at all: the client sees a hang-up
             return

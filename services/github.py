@@ -1,0 +1,350 @@
+"""GitHub through PyGithub: read a pull request and its diff, publish a review exactly once.
+
+PyGithub is synchronous, so every call runs in a worker thread (LangGraph's server rejects
+blocking calls inside async nodes). Its own retry is switched off: it would re-send a review
+POST whose response was lost (posting twice) and wait out rate limits without a cap. Instead,
+reads are retried here with a bounded wait that honours ``retry-after`` and
+``x-ratelimit-reset``, and a write is only repeated after checking that it did not land.
+
+The token is read from ``GITHUB_TOKEN`` at the moment of the call; it never enters state,
+and no message built here contains it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from graph.contracts import ApprovedReview, PostResult, Source
+from graph.errors import (
+    GitHubAuthError,
+    GitHubError,
+    GitHubNetworkError,
+    GitHubNotFoundError,
+    GitHubPostError,
+    GitHubRateLimitError,
+)
+from services import render
+from services.pullref import PullRef
+
+if TYPE_CHECKING:
+    from github import Github
+    from github.PullRequest import PullRequest
+
+    from graph.context import Context
+
+T = TypeVar("T")
+
+DIFF_MEDIA_TYPE = "application/vnd.github.v3.diff"
+MAX_FILES = 3000  # GitHub lists at most this many files of a PR
+MAX_WAIT_ENV = "REVIEW_PANEL_GITHUB_MAX_WAIT"
+DEFAULT_MAX_WAIT = 60.0  # seconds we will wait out a rate limit before giving up
+
+
+def _token() -> str:
+    token = os.environ.get("GITHUB_TOKEN", "").strip()
+    if not token:
+        raise GitHubAuthError(
+            "GITHUB_TOKEN is not set: create a token that can read pull requests and write "
+            "reviews, and export it"
+        )
+    return token
+
+
+def _client(api_url: str) -> Github:
+    from github import Auth, Github
+
+    return Github(
+        base_url=api_url.rstrip("/"),
+        auth=Auth.Token(_token()),
+        retry=None,
+        per_page=100,
+        timeout=30,
+        seconds_between_requests=0,  # rate limits are handled by _call, not by sleeping
+    )
+
+
+def _max_wait() -> float:
+    try:
+        return float(os.environ.get(MAX_WAIT_ENV, DEFAULT_MAX_WAIT))
+    except ValueError:
+        return DEFAULT_MAX_WAIT
+
+
+def _retry_after(exc: Any) -> float | None:
+    """Seconds GitHub asks us to wait, from ``retry-after`` or ``x-ratelimit-reset``."""
+    headers = {k.lower(): v for k, v in (getattr(exc, "headers", None) or {}).items()}
+    if "retry-after" in headers:
+        try:
+            return max(0.0, float(headers["retry-after"]))
+        except ValueError:
+            return None
+    if headers.get("x-ratelimit-remaining") == "0" and "x-ratelimit-reset" in headers:
+        try:
+            return max(0.0, float(headers["x-ratelimit-reset"]) - time.time())
+        except ValueError:
+            return None
+    return None
+
+
+def _call(what: str, fn: Callable[[], T], *, retry: bool = True) -> T:
+    """Run one PyGithub call, translating its failures into our errors.
+
+    Reads (``retry=True``) are retried on rate limits within the bounded wait, and once on a
+    5xx or a dropped connection. Writes are never retried here.
+    """
+    import requests
+    from github import (
+        BadCredentialsException,
+        GithubException,
+        RateLimitExceededException,
+        UnknownObjectException,
+    )
+
+    deadline = time.monotonic() + _max_wait()
+    transient_left = 1 if retry else 0
+    while True:
+        try:
+            return fn()
+        except BadCredentialsException:
+            raise GitHubAuthError(
+                "GitHub rejected the token (401 Bad credentials): check GITHUB_TOKEN"
+            ) from None
+        except UnknownObjectException:
+            raise GitHubNotFoundError(
+                f"{what}: not found (404): check the name, or that GITHUB_TOKEN can see it"
+            ) from None
+        except (RateLimitExceededException, GithubException) as exc:
+            status = getattr(exc, "status", 0)
+            limited = isinstance(exc, RateLimitExceededException) or status == 429
+            if limited:
+                wait = _retry_after(exc)
+                wait = 60.0 if wait is None else wait
+                if retry and time.monotonic() + wait <= deadline:
+                    time.sleep(wait)
+                    continue
+                retry_at = time.time() + wait
+                raise GitHubRateLimitError(
+                    f"{what}: GitHub rate limit; try again after "
+                    f"{time.strftime('%H:%M:%S', time.localtime(retry_at))} "
+                    f"(in {int(wait)}s)",
+                    retry_at=retry_at,
+                ) from None
+            if status >= 500 and transient_left:
+                transient_left -= 1
+                time.sleep(1.0)
+                continue
+            raise _status_error(what, exc) from None
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            if transient_left:
+                transient_left -= 1
+                time.sleep(1.0)
+                continue
+            raise GitHubNetworkError(
+                f"{what}: cannot reach GitHub ({type(exc).__name__}); check the network "
+                "and GITHUB_API_URL"
+            ) from None
+
+
+def _status_error(what: str, exc: Any) -> GitHubError:
+    data = getattr(exc, "data", None) or {}
+    message = data.get("message", "") if isinstance(data, dict) else str(data)
+    errors = data.get("errors") if isinstance(data, dict) else None
+    detail = f" ({'; '.join(map(str, errors))})" if errors else ""
+    error = GitHubError(f"{what}: GitHub answered {exc.status}: {message}{detail}")
+    error.status = exc.status  # type: ignore[attr-defined]
+    return error
+
+
+# --- fetch ----------------------------------------------------------------------------------
+
+
+async def fetch_pull(ref: PullRef, context: Context) -> tuple[Source, str]:
+    """The PR's metadata and unified diff (rebuilt from the file list if GitHub refuses it)."""
+    return await asyncio.to_thread(_fetch_pull, ref, ref.api_url(context.github_api_url))
+
+
+def _fetch_pull(ref: PullRef, api_url: str) -> tuple[Source, str]:
+    g = _client(api_url)
+    try:
+        repo = _call(f"{ref.owner}/{ref.repo}", lambda: g.get_repo(f"{ref.owner}/{ref.repo}"))
+        pr = _call(ref.label, lambda: repo.get_pull(ref.number))
+        source = Source(
+            kind="github",
+            label=ref.label,
+            owner=ref.owner,
+            repo=ref.repo,
+            number=ref.number,
+            api_url=api_url,
+            html_url=pr.html_url,
+            title=pr.title or "",
+            body=pr.body or "",
+            author=pr.user.login if pr.user else None,
+            state="merged" if pr.merged else pr.state,
+            base_sha=pr.base.sha,
+            head_sha=pr.head.sha,
+        )
+        if source.state != "open":
+            source.warnings.append(f"{ref.label} is {source.state}; reviewing it anyway")
+        text, not_reviewed = _diff(g, pr, ref.label)
+        source.not_reviewed = not_reviewed
+        return source, text
+    finally:
+        g.close()
+
+
+def _diff(g: Github, pr: PullRequest, label: str) -> tuple[str, dict[str, str]]:
+    from github import GithubException
+
+    def get() -> str | None:
+        try:
+            _, data = g.requester.requestJsonAndCheck(
+                "GET", pr.url, headers={"Accept": DIFF_MEDIA_TYPE}
+            )
+        except GithubException as exc:
+            if exc.status == 406:  # too large for the diff media type
+                return None
+            raise
+        return str(data["data"])
+
+    text = _call(f"{label} diff", get)
+    if text is None:
+        return _diff_from_files(pr, label)
+    return text, {}
+
+
+def _diff_from_files(pr: PullRequest, label: str) -> tuple[str, dict[str, str]]:
+    """Rebuild a unified diff from ``/files`` (100 a page), for PRs too large for the diff."""
+    parts: list[str] = []
+    not_reviewed: dict[str, str] = {}
+
+    def collect() -> None:
+        for i, f in enumerate(pr.get_files()):
+            if i >= MAX_FILES:
+                break
+            patch = getattr(f, "patch", None)
+            if not patch:
+                reason = "no patch from GitHub (binary, too large, or rename only)"
+                not_reviewed[f.filename] = reason
+                continue
+            old = f.previous_filename or f.filename
+            source = "/dev/null" if f.status == "added" else f"a/{old}"
+            target = "/dev/null" if f.status == "removed" else f"b/{f.filename}"
+            body = patch if patch.endswith("\n") else patch + "\n"
+            parts.append(f"diff --git a/{old} b/{f.filename}\n--- {source}\n+++ {target}\n{body}")
+
+    _call(f"{label} files", collect)
+    if pr.changed_files and pr.changed_files > MAX_FILES:
+        not_reviewed["(more files)"] = f"GitHub lists only the first {MAX_FILES} files"
+    return "".join(parts), not_reviewed
+
+
+# --- post -----------------------------------------------------------------------------------
+
+
+async def publish_review(
+    source: Source, approved: ApprovedReview, thread_id: str, context: Context
+) -> PostResult:
+    """Publish ``approved`` on the reviewed commit, unless this thread already did."""
+    return await asyncio.to_thread(_publish, source, approved, thread_id)
+
+
+async def head_now(source: Source) -> str:
+    """The PR's head commit now (to tell a person when it moved since the review)."""
+
+    def read() -> str:
+        g = _client(str(source.api_url))
+        try:
+            repo = g.get_repo(f"{source.owner}/{source.repo}")
+            return str(_call(source.label, lambda: repo.get_pull(int(source.number or 0))).head.sha)
+        finally:
+            g.close()
+
+    return await asyncio.to_thread(read)
+
+
+def _existing(pr: PullRequest, thread_id: str) -> Any:
+    tag = render.marker_for_thread(thread_id) + " "
+    for review in pr.get_reviews():
+        if tag in (review.body or ""):
+            return review
+    return None
+
+
+def _publish(source: Source, approved: ApprovedReview, thread_id: str) -> PostResult:
+    from github import GithubException
+
+    g = _client(str(source.api_url))
+    try:
+        repo = _call(source.label, lambda: g.get_repo(f"{source.owner}/{source.repo}"))
+        pr = _call(source.label, lambda: repo.get_pull(int(source.number or 0)))
+        found = _call(f"{source.label} reviews", lambda: _existing(pr, thread_id))
+        if found is not None:
+            return PostResult(
+                destination="github",
+                url=found.html_url,
+                review_id=found.id,
+                markdown="",
+                already_posted=True,
+                notes=["this thread's review was already on GitHub; nothing posted again"],
+            )
+        commit = _call(source.label, lambda: repo.get_commit(str(source.head_sha)))
+        body = f"{approved.body}\n\n{render.marker(thread_id, approved.digest)}"
+        comments = [c.to_github() for c in approved.comments]
+
+        def create(with_comments: list[dict[str, Any]], text: str) -> Any:
+            return pr.create_review(
+                commit=commit, body=text, event=approved.event.value, comments=with_comments
+            )
+
+        moved: list[str] = []
+        notes: list[str] = []
+        try:
+            review = _call(f"{source.label} review", lambda: create(comments, body), retry=False)
+        except GitHubError as exc:
+            status = getattr(exc, "status", None)
+            if status == 422 and comments:
+                # GitHub rejects the whole review for one bad comment and does not say which:
+                # publish everything, with the inline comments moved into the body.
+                moved = [f"{c['path']}:{c['line']}" for c in comments]
+                notes.append(f"GitHub refused the inline comments ({exc}); they are in the body")
+                review = _call(
+                    f"{source.label} review",
+                    lambda: create([], _with_comments_in_body(approved, body)),
+                    retry=False,
+                )
+            elif isinstance(exc, GitHubNetworkError) or (status or 0) >= 500:
+                # The POST may have landed with its response lost: look before sending again.
+                landed = _call(f"{source.label} reviews", lambda: _existing(pr, thread_id))
+                if landed is None:
+                    review = _call(
+                        f"{source.label} review", lambda: create(comments, body), retry=False
+                    )
+                else:
+                    review = landed
+                    notes.append("GitHub's answer was lost, but the review had landed")
+            else:
+                raise GitHubPostError(str(exc)) from None
+        except GithubException as exc:  # pragma: no cover - _call translates these
+            raise GitHubPostError(f"GitHub refused the review: {exc}") from None
+        return PostResult(
+            destination="github",
+            url=review.html_url,
+            review_id=review.id,
+            markdown="",
+            moved_to_body=moved,
+            notes=notes,
+        )
+    finally:
+        g.close()
+
+
+def _with_comments_in_body(approved: ApprovedReview, body: str) -> str:
+    lines = [body, "", "**Inline comments** (GitHub refused them as inline comments):", ""]
+    for c in approved.comments:
+        where = f"{c.path}:{c.start_line}-{c.line}" if c.start_line else f"{c.path}:{c.line}"
+        lines += [f"**`{where}`**", "", c.body, ""]
+    return "\n".join(lines)

@@ -1,0 +1,360 @@
+"""Pull requests in and reviews out through PyGithub, against the loopback GitHub server.
+
+Every step runs the CLI in a new process, as a person would: review, then approve.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import EXAMPLES, GITHUB_TOKEN, ROOT, run_cli
+from tests.servers.github_server import GitHubServer
+from tests.servers.openai_server import ChatRequest, ModelServer, Reply
+from tests.servers.panel_model import answer
+
+SQL = (EXAMPLES / "sql_injection.diff").read_text()
+PR = "octo/demo#7"
+
+
+@pytest.fixture
+def env(model_server: ModelServer, github_server: GitHubServer, tmp_path: Path) -> dict[str, str]:
+    github_server.add_pull(
+        "octo", "demo", 7, SQL, title="Add user lookup", body="Looks up users by name."
+    )
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("OPENAI_", "REVIEW_PANEL_", "GITHUB_"))
+    }
+    return {
+        **clean,
+        "OPENAI_BASE_URL": model_server.base_url,
+        "OPENAI_API_KEY": "sk-test-model-key-123456",
+        "REVIEW_PANEL_DB": str(tmp_path / "reviews.sqlite"),
+        "GITHUB_API_URL": github_server.base_url,
+        "GITHUB_TOKEN": GITHUB_TOKEN,
+        "REVIEW_PANEL_GITHUB_MAX_WAIT": "5",
+    }
+
+
+def review(env: dict[str, str], target: str = PR) -> dict[str, Any]:
+    proc = run_cli("review", target, "--json", env=env)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def approve(env: dict[str, str], thread: str, *extra: str) -> dict[str, Any]:
+    proc = run_cli("approve", thread, "--json", *extra, env=env)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_review_and_approve_posts_one_review_with_inline_comments(
+    env: dict[str, str], github_server: GitHubServer
+) -> None:
+    started = review(env)
+    draft = started["draft"]
+    assert started["target"] == PR
+    done = approve(env, started["thread_id"])
+    (posted,) = github_server.reviews("octo", "demo", 7)
+    assert posted["event"] == "REQUEST_CHANGES"
+    assert draft["summary"] in posted["body"]
+    assert f"review-panel:thread={started['thread_id']} " in posted["body"]
+    lines = sorted((c["path"], c["line"], c["side"]) for c in posted["comments"])
+    assert lines == [
+        ("app/users.py", 10, "RIGHT"),
+        ("app/users.py", 14, "RIGHT"),
+        ("app/users.py", 18, "RIGHT"),
+    ]
+    for comment in posted["comments"]:
+        assert comment["body"] in {c["body"] for c in draft["comments"]}
+    assert done["status"] == "posted"
+    assert done["result"]["url"] == posted["html_url"]
+    assert done["result"]["review_id"] == posted["id"]
+
+
+def test_pr_text_reaches_the_specialists_as_untrusted_data(
+    env: dict[str, str], model_server: ModelServer
+) -> None:
+    review(env)
+    security = next(r for r in model_server.requests if "security reviewer" in r.system)
+    assert "<untrusted_pr_description>\nTitle: Add user lookup" in security.user
+    assert "Looks up users by name." in security.user
+
+
+def test_edited_approval_posts_the_edit(
+    env: dict[str, str], github_server: GitHubServer, tmp_path: Path
+) -> None:
+    started = review(env)
+    first, second, _ = started["draft"]["comments"]
+    edit = tmp_path / "edit.yaml"
+    edit.write_text(
+        yaml.safe_dump(
+            {
+                "summary": "Edited by a human.",
+                "verdict": "COMMENT",
+                "comments": {first["id"]: None, second["id"]: "Rewritten."},
+            }
+        )
+    )
+    approve(env, started["thread_id"], "--edit", str(edit))
+    (posted,) = github_server.reviews("octo", "demo", 7)
+    assert posted["event"] == "COMMENT"
+    assert posted["body"].startswith("Edited by a human.")
+    bodies = [c["body"] for c in posted["comments"]]
+    assert len(bodies) == 2 and "Rewritten." in bodies and first["body"] not in bodies
+
+
+def _with_extra_finding(finding: dict[str, Any]) -> Any:
+    def handler(request: ChatRequest) -> Reply:
+        reply = answer(request)
+        if "security reviewer" in request.system:
+            reply.structured["findings"].append(finding)
+        return reply
+
+    return handler
+
+
+def test_finding_off_the_diff_goes_into_the_body_not_an_inline_comment(
+    env: dict[str, str], github_server: GitHubServer, model_server: ModelServer
+) -> None:
+    model_server.handler = _with_extra_finding(
+        {
+            "path": "app/users.py",
+            "start_line": 40,
+            "end_line": 41,
+            "side": "RIGHT",
+            "severity": "medium",
+            "category": "auth",
+            "title": "Missing authorisation check",
+            "rationale": "Anyone can call this.",
+            "suggestion": None,
+            "confidence": 0.8,
+        }
+    )
+    started = review(env)
+    off = [c for c in started["draft"]["comments"] if c["anchor"] is None]
+    assert [c["title"] for c in off] == ["Missing authorisation check"]
+    approve(env, started["thread_id"])
+    (posted,) = github_server.reviews("octo", "demo", 7)
+    assert "`app/users.py:40-41`: Missing authorisation check" in posted["body"]
+    assert all(c["line"] != 41 for c in posted["comments"])
+
+
+def test_suggestion_becomes_a_github_suggestion_block(
+    env: dict[str, str], github_server: GitHubServer, model_server: ModelServer
+) -> None:
+    model_server.handler = _with_extra_finding(
+        {
+            "path": "app/users.py",
+            "start_line": 3,
+            "end_line": 3,
+            "side": "RIGHT",
+            "severity": "low",
+            "category": "style",
+            "title": "Blank line",
+            "rationale": "x",
+            "suggestion": "import os",
+            "confidence": 0.5,
+        }
+    )
+    approve(env, review(env)["thread_id"])
+    (posted,) = github_server.reviews("octo", "demo", 7)
+    (suggested,) = [c for c in posted["comments"] if c["line"] == 3]
+    assert "```suggestion\nimport os\n```" in suggested["body"]
+
+
+@pytest.mark.parametrize("form", ["url", "enterprise"])
+def test_pull_request_urls_are_accepted(
+    env: dict[str, str], github_server: GitHubServer, form: str
+) -> None:
+    if form == "url":
+        target = "https://github.com/octo/demo/pull/7"
+    else:
+        env["GITHUB_API_URL"] = github_server.enterprise_base_url
+        target = f"{github_server.base_url}/octo/demo/pull/7/files"
+    started = review(env, target)
+    approve(env, started["thread_id"])
+    assert len(github_server.reviews("octo", "demo", 7)) == 1
+    if form == "enterprise":
+        assert any(r.path.startswith("/api/v3/") for r in github_server.requests)
+
+
+def test_too_large_diff_falls_back_to_the_file_list(
+    model_server: ModelServer, tmp_path: Path, env: dict[str, str]
+) -> None:
+    big = SQL + (
+        "diff --git a/logo.png b/logo.png\nindex 1..2 100644\n"
+        "Binary files a/logo.png and b/logo.png differ\n"
+    )
+    with GitHubServer(token=GITHUB_TOKEN, max_diff_files=1) as gh:
+        gh.add_pull("octo", "demo", 7, big)
+        env["GITHUB_API_URL"] = gh.base_url
+        started = review(env)
+        assert any(r.path.endswith("/pulls/7/files") for r in gh.requests)
+        coverage = started["draft"]["coverage"]
+        assert coverage["skipped"]["logo.png"].startswith("no patch from GitHub")
+        assert {c["category"] for c in started["draft"]["comments"]} >= {"sql-injection"}
+        approve(env, started["thread_id"])
+        (posted,) = gh.reviews("octo", "demo", 7)
+        assert {c["line"] for c in posted["comments"]} == {10, 14, 18}
+
+
+def test_closed_pull_request_is_reviewed_with_a_warning(
+    env: dict[str, str], github_server: GitHubServer
+) -> None:
+    github_server.add_pull("octo", "demo", 8, SQL, state="closed", merged=True)
+    started = review(env, "octo/demo#8")
+    assert "octo/demo#8 is merged; reviewing it anyway" in started["draft"]["notes"]
+
+
+@pytest.mark.parametrize(
+    ("setup", "code", "message"),
+    [
+        ("bad_token", 11, "GitHub rejected the token (401 Bad credentials)"),
+        ("no_token", 11, "GITHUB_TOKEN is not set"),
+        ("missing_pr", 12, "octo/demo#99: not found (404)"),
+        ("rate_limited", 13, "GitHub rate limit; try again after"),
+        ("unreachable", 14, "cannot reach GitHub"),
+    ],
+)
+def test_github_errors_have_clear_messages_and_distinct_codes(
+    env: dict[str, str], github_server: GitHubServer, setup: str, code: int, message: str
+) -> None:
+    target = PR
+    if setup == "bad_token":
+        env["GITHUB_TOKEN"] = "ghp_wrong"
+    elif setup == "no_token":
+        del env["GITHUB_TOKEN"]
+    elif setup == "missing_pr":
+        target = "octo/demo#99"
+    elif setup == "rate_limited":
+        github_server.rate_limit("primary", count=5, reset_in=600)
+    elif setup == "unreachable":
+        env["GITHUB_API_URL"] = "http://127.0.0.1:9"
+    proc = run_cli("review", target, env=env)
+    assert proc.returncode == code, proc.stderr
+    assert message in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 2  # "thread ...: reviewing" + the error
+    assert GITHUB_TOKEN not in proc.stderr + proc.stdout
+
+
+def test_short_rate_limit_is_waited_out(env: dict[str, str], github_server: GitHubServer) -> None:
+    github_server.rate_limit("secondary", count=1, reset_in=1)
+    started = review(env)
+    assert started["status"] == "awaiting approval"
+
+
+@pytest.mark.parametrize("fault", ["fail_after_apply", "drop_after_apply"])
+def test_lost_answer_to_the_post_does_not_post_twice(
+    env: dict[str, str], github_server: GitHubServer, fault: str
+) -> None:
+    thread = review(env)["thread_id"]
+    if fault == "fail_after_apply":
+        github_server.fail_next("POST", r"/pulls/7/reviews$", status=502, after_apply=True)
+    else:
+        github_server.drop_next("POST", r"/pulls/7/reviews$", after_apply=True)
+    done = approve(env, thread)
+    assert len(github_server.reviews("octo", "demo", 7)) == 1
+    assert done["status"] == "posted"
+
+
+def test_crash_after_post_before_checkpoint_then_resume_posts_nothing_new(
+    env: dict[str, str], github_server: GitHubServer
+) -> None:
+    thread = review(env)["thread_id"]
+    github_server.hang_next("POST", r"/pulls/7/reviews$", seconds=8)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli", "approve", thread],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while not github_server.reviews("octo", "demo", 7) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(github_server.reviews("octo", "demo", 7)) == 1  # GitHub has it ...
+    proc.send_signal(signal.SIGKILL)  # ... and the process dies before it hears so
+    proc.communicate()
+    shown = json.loads(run_cli("show", thread, "--json", env=env).stdout)
+    assert shown["status"] == "interrupted" and shown["next"] == ["post"]
+    resumed = run_cli("resume", thread, "--json", env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(github_server.reviews("octo", "demo", 7)) == 1
+    result = json.loads(resumed.stdout)["result"]
+    assert result["already_posted"] is True
+    assert result["url"] == github_server.reviews("octo", "demo", 7)[0]["html_url"]
+
+
+def test_approving_a_posted_thread_again_posts_nothing(
+    env: dict[str, str], github_server: GitHubServer
+) -> None:
+    thread = review(env)["thread_id"]
+    approve(env, thread)
+    again = run_cli("approve", thread, env=env)
+    assert again.returncode == 4 and "already posted" in again.stderr
+    assert len(github_server.reviews("octo", "demo", 7)) == 1
+
+
+def test_github_422_posts_the_comments_in_the_body_and_says_so(
+    env: dict[str, str], github_server: GitHubServer
+) -> None:
+    thread = review(env)["thread_id"]
+    github_server.fail_next("POST", r"/pulls/7/reviews$", status=422)
+    done = approve(env, thread)
+    (posted,) = github_server.reviews("octo", "demo", 7)
+    assert posted["comments"] == []
+    assert "GitHub refused them as inline comments" in posted["body"]
+    assert done["result"]["moved_to_body"] == [
+        "app/users.py:14",
+        "app/users.py:10",
+        "app/users.py:18",
+    ]
+
+
+@pytest.mark.parametrize("choice", ["post", "cancel"])
+def test_moved_head_asks_the_person(
+    env: dict[str, str], github_server: GitHubServer, choice: str
+) -> None:
+    started = review(env)
+    github_server.move_head("octo", "demo", 7, "f" * 40)
+    first = run_cli("approve", started["thread_id"], env=env)
+    assert first.returncode == 4
+    assert "moved from" in first.stderr and "--moved-head post" in first.stderr
+    assert github_server.reviews("octo", "demo", 7) == []
+    second = run_cli("approve", started["thread_id"], "--moved-head", choice, "--json", env=env)
+    assert second.returncode == 0, second.stderr
+    posted = github_server.reviews("octo", "demo", 7)
+    if choice == "post":
+        assert len(posted) == 1 and posted[0]["commit_id"] != "f" * 40
+    else:
+        assert posted == []
+        assert json.loads(second.stdout)["status"] == "rejected"
+
+
+def test_token_never_reaches_the_database_logs_or_output(
+    env: dict[str, str], github_server: GitHubServer
+) -> None:
+    first = run_cli("review", PR, "--json", env=env)
+    thread = json.loads(first.stdout)["thread_id"]
+    second = run_cli("approve", thread, env=env)
+    third = run_cli("show", thread, "--json", env=env)
+    printed = "".join(p.stdout + p.stderr for p in (first, second, third))
+    assert GITHUB_TOKEN not in printed
+    db = Path(env["REVIEW_PANEL_DB"])
+    for path in db.parent.iterdir():
+        assert GITHUB_TOKEN.encode() not in path.read_bytes(), path
+    assert any(
+        r.headers.get("authorization", "").endswith(GITHUB_TOKEN) for r in github_server.requests
+    )  # it was used, just never kept
