@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from langgraph.graph import END
 from langgraph.types import Command, interrupt
 from pydantic import ValidationError
 
@@ -83,7 +82,7 @@ async def approve(state: ReviewState) -> Command[Literal["post", "__end__"]]:
         try:
             decision = ApprovalResponse.model_validate(answer).decision
             if isinstance(decision, RejectDecision):
-                return Command(update={"rejection": decision.message}, goto=END)
+                return Command(update={"rejection": decision.message}, goto="__end__")
             approved = apply_decision(draft, decision)
         except (ValidationError, DecisionError) as exc:
             payload = {**payload, "error": f"answer not accepted: {_reason(exc)}"}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.runnables import RunnableConfig
+from langgraph.config import get_config
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
@@ -24,9 +24,7 @@ from services import render
 MOVED_HEAD_CHOICES = ("post", "cancel")
 
 
-async def post(
-    state: ReviewState, config: RunnableConfig, runtime: Runtime[Context]
-) -> dict[str, Any]:
+async def post(state: ReviewState, runtime: Runtime[Context]) -> dict[str, Any]:
     approved = ApprovedReview.model_validate(state["approved"])
     source = Source.model_validate(state["source"])
     markdown = render.final_markdown(approved, source)
@@ -40,7 +38,7 @@ async def post(
     head = await head_now(source)
     if head != source.head_sha and not _confirmed(source, head):
         return {"rejection": f"cancelled: {source.label} moved to {head[:12]} after the review"}
-    thread_id = str(config.get("configurable", {}).get("thread_id", "unknown"))
+    thread_id = str(get_config().get("configurable", {}).get("thread_id", "unknown"))
     result = await publish_review(source, approved, thread_id, context)
     result = result.model_copy(update={"markdown": markdown})
     return {"result": result.model_dump(mode="json")}

@@ -13,8 +13,8 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from unidiff import PatchedFile, PatchSet
 from unidiff.errors import UnidiffParseError
+from unidiff.patch import PatchedFile, PatchSet
 
 from graph.contracts import Anchor, Chunk, Side
 from graph.errors import InputError
@@ -97,9 +97,9 @@ def _index(pf: PatchedFile) -> FileChange:
     change = FileChange(path=pf.path, status=_status(pf), patched=pf)
     for h, hunk in enumerate(pf):
         for line in hunk:
-            if line.is_added or line.is_context:
+            if line.target_line_no is not None:  # added or context
                 change.right[line.target_line_no] = h
-            if line.is_removed or line.is_context:
+            if line.source_line_no is not None:  # removed or context
                 change.left[line.source_line_no] = h
             if line.is_added:
                 change.changed_lines += 1

@@ -16,7 +16,7 @@ import asyncio
 import os
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from graph.contracts import ApprovedReview, PostResult, Source
 from graph.errors import (
@@ -297,7 +297,10 @@ def _publish(source: Source, approved: ApprovedReview, thread_id: str) -> PostRe
 
         def create(with_comments: list[dict[str, Any]], text: str) -> Any:
             return pr.create_review(
-                commit=commit, body=text, event=approved.event.value, comments=with_comments
+                commit=commit,
+                body=text,
+                event=approved.event.value,
+                comments=cast(Any, with_comments),  # PyGithub's TypedDict; same keys
             )
 
         moved: list[str] = []

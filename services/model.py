@@ -50,7 +50,7 @@ def chat_model(context: Context, choice: ModelChoice) -> ChatOpenAI:
     return ChatOpenAI(
         model=choice.name,
         base_url=context.base_url,
-        api_key=os.environ.get("OPENAI_API_KEY") or "not-needed",  # type: ignore[arg-type]
+        api_key=os.environ.get("OPENAI_API_KEY") or "not-needed",
         temperature=choice.temperature,
         timeout=context.timeout,
         max_retries=context.max_retries,
