@@ -13,10 +13,10 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from graph.context import Context, resolve
-from graph.contracts import Chunk, ChunkReport, Finding, Source, SpecialistAnswer
+from graph.contracts import Chunk, ChunkReport, Finding, Severity, Source, SpecialistAnswer
 from graph.errors import ModelError
 from graph.state import SpecialistTask
-from services import secrets
+from services import citations, secrets
 from services.model import ModelChoice, call_structured
 from services.prompts import SpecialistPrompt, as_data, load_specialist
 
@@ -68,12 +68,18 @@ async def _review_chunk(
         "paths": chunk.paths,
         "changed_lines": chunk.changed_lines,
     }
+    shown = citations.read(chunk.text)
+
+    def check(answer: SpecialistAnswer) -> str:
+        problems = [p for p in (shown.problem(f) for f in answer.findings) if p]
+        return "; ".join(problems[:5])
+
     try:
         answer, usage = await call_structured(
-            context, choice, SpecialistAnswer, prompt.system, user
+            context, choice, SpecialistAnswer, prompt.system, user, check=check
         )
     except ModelError as exc:
-        return ChunkReport(**base, status="failed", error=str(exc))
+        return ChunkReport(**base, status="failed", error=str(exc), task=_task(chunk, source))
     findings: list[Finding] = []
     notes: list[str] = []
     for f in answer.findings:
@@ -81,4 +87,32 @@ async def _review_chunk(
             notes.append(f"dropped a finding on {f.path!r}, which is not in the reviewed files")
             continue
         findings.append(Finding(**f.model_dump(), specialist=prompt.name))
+    if prompt.report_secrets:
+        findings += _secret_findings(prompt.name, shown)
     return ChunkReport(**base, status="ok", findings=findings, notes=notes, usage=usage)
+
+
+def _task(chunk: Chunk, source: Source) -> dict[str, Any]:
+    """Kept on a failed report so a retry re-runs just this call."""
+    return {"chunk": chunk.model_dump(mode="json"), "source": source.model_dump(mode="json")}
+
+
+def _secret_findings(specialist: str, shown: citations.Shown) -> list[Finding]:
+    """Secrets found by pattern: reported by location whatever the model said."""
+    return [
+        Finding(
+            path=path,
+            start_line=line,
+            end_line=line,
+            severity=Severity.CRITICAL,
+            category="hardcoded-secret",
+            title=f"{kind} committed to the repository",
+            rationale=(
+                f"Line {line} contains what looks like a {kind}. Revoke it, remove it from "
+                "the history, and load it from the environment or a secret store instead."
+            ),
+            confidence=0.95,
+            specialist=specialist,
+        )
+        for path, line, kind in secrets.locate(shown.added)
+    ]

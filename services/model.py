@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 
@@ -71,9 +72,18 @@ def _json_mode_instructions(schema: type[BaseModel]) -> str:
 
 
 async def call_structured(
-    context: Context, choice: ModelChoice, schema: type[T], system: str, user: str
+    context: Context,
+    choice: ModelChoice,
+    schema: type[T],
+    system: str,
+    user: str,
+    check: Callable[[T], str] | None = None,
 ) -> tuple[T, Usage]:
-    """One structured call, with one repair attempt when the answer does not validate."""
+    """One structured call, with one repair attempt when the answer does not validate.
+
+    ``check`` adds the caller's own validation (say, line numbers the model was never shown):
+    it returns what is wrong, or '' when the answer is usable.
+    """
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
     method = context.structured_output
@@ -98,6 +108,8 @@ async def call_structured(
             usage = usage + _usage(raw)
             parsed = result.get("parsed")
             problem = _check_parsed(parsed, result.get("parsing_error"), schema, raw)
+            if not problem and check is not None:
+                problem = check(cast(T, parsed))
             if not problem:
                 assert isinstance(parsed, schema)
                 return parsed, usage

@@ -56,6 +56,7 @@ class SpecialistPrompt(_PromptFile):
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
     order: int = 100
+    report_secrets: bool = False  # also report well-known secret formats found by pattern
 
 
 class OrchestratorPrompt(_PromptFile):

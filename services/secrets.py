@@ -50,6 +50,18 @@ def mask(text: str) -> str:
     return text
 
 
+def locate(added: dict[str, dict[int, str]]) -> list[tuple[str, int, str]]:
+    """(path, line, kind) of every well-known secret on an added line."""
+    found = []
+    for path, lines in added.items():
+        for number, code in sorted(lines.items()):
+            for pattern in PATTERNS:
+                if pattern.regex.search(code):
+                    found.append((path, number, pattern.kind))
+                    break
+    return found
+
+
 def find(text: str) -> list[str]:
     """The kinds of well-known secret that occur in ``text`` (for notes, not for masking)."""
     return [p.kind for p in PATTERNS if p.regex.search(text)]

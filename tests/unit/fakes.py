@@ -25,7 +25,7 @@ class FakeModel:
     delay: float = 0.0
 
     async def __call__(
-        self, context: Any, choice: Any, schema: Any, system: str, user: str
+        self, context: Any, choice: Any, schema: Any, system: str, user: str, check: Any = None
     ) -> tuple[Any, Usage]:
         request = ChatRequest(
             body={
@@ -50,7 +50,10 @@ class FakeModel:
         if schema is SynthesisAnswer:
             return SynthesisAnswer(summary="Fake summary.", resolutions=[]), usage
         assert schema is SpecialistAnswer
-        return SpecialistAnswer.model_validate({"findings": findings_for(who, user)}), usage
+        answer = SpecialistAnswer.model_validate({"findings": findings_for(who, user)})
+        if check is not None and check(answer):
+            raise ModelError(f"{who} cited lines it was not shown: {check(answer)}")
+        return answer, usage
 
     def who_called(self) -> list[str]:
         return [c[0] for c in self.calls]

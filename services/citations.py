@@ -1,0 +1,65 @@
+"""What a specialist was shown, line by line, so its citations can be checked.
+
+A model may only cite lines it saw. This reads the numbered view ``services.diff.chunk``
+renders (file headers, then ``new old marker code`` rows) back into, per file and side, the
+line numbers shown and the added lines' text; ``tests/unit/test_citations.py`` round-trips
+the renderer so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from graph.contracts import ModelFinding, Side
+
+_FILE = re.compile(r'^### file (".*") \((?:added|modified|renamed|deleted|binary)\)')
+_ROW = re.compile(r"^(?P<new>[ \d]{6}) (?P<old>[ \d]{6}) (?P<marker>[+\- \\]) ?(?P<code>.*)$")
+
+
+@dataclass
+class Shown:
+    """The lines of one chunk a specialist saw."""
+
+    right: dict[str, set[int]] = field(default_factory=dict)
+    left: dict[str, set[int]] = field(default_factory=dict)
+    added: dict[str, dict[int, str]] = field(default_factory=dict)  # path -> line -> code
+
+    def lines(self, path: str, side: Side) -> set[int]:
+        return (self.right if side == Side.RIGHT else self.left).get(path, set())
+
+    def problem(self, finding: ModelFinding) -> str:
+        """Why a finding's citation is impossible, or '' if it cites lines that were shown."""
+        shown = self.lines(finding.path, finding.side)
+        if not shown:
+            return ""  # an unknown path is dropped with a note elsewhere, not repaired
+        if not any(n in shown for n in range(finding.start_line, finding.end_line + 1)):
+            low, high = min(shown), max(shown)
+            return (
+                f"{finding.path} lines {finding.start_line}-{finding.end_line} ({finding.side}) "
+                f"were not shown; cite lines between {low} and {high} from the "
+                f"{'new' if finding.side == Side.RIGHT else 'old'} column"
+            )
+        return ""
+
+
+def read(text: str) -> Shown:
+    shown = Shown()
+    path: str | None = None
+    for row in text.splitlines():
+        header = _FILE.match(row)
+        if header:
+            path = json.loads(header.group(1))
+            continue
+        m = _ROW.match(row)
+        if not m or path is None:
+            continue
+        new, old = m["new"].strip(), m["old"].strip()
+        if new:
+            shown.right.setdefault(path, set()).add(int(new))
+        if old:
+            shown.left.setdefault(path, set()).add(int(old))
+        if m["marker"] == "+" and new:
+            shown.added.setdefault(path, {})[int(new)] = m["code"]
+    return shown
