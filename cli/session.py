@@ -99,6 +99,8 @@ def _print_info(info: ThreadInfo, as_json: bool) -> None:
         typer.echo(info.interrupt.get("markdown", ""))
         typer.echo(f"approve:  review-panel approve {info.thread_id} [--edit FILE]")
         typer.echo(f"reject:   review-panel reject {info.thread_id} --reason TEXT")
+        if _retryable(info):
+            typer.echo(f"retry:    review-panel resume {info.thread_id}  (re-runs failed calls)")
     elif info.values.get("result"):
         result = info.values["result"]
         if result.get("url"):
@@ -222,23 +224,34 @@ def _moved_head_help(info: ThreadInfo) -> str:
 
 
 async def resume(thread_id: str, db: str | None, *, as_json: bool) -> None:
+    from langgraph.types import Command
+
     from graph.checkpointer import thread_lease
 
     context = Context()
     async with open_session(db) as session:
         info = await _info(session, thread_id)
+        payload: Any = None  # continue where it stopped
         if info.status == PAUSED:
-            raise ThreadError(
-                f"thread {thread_id} is waiting for approval: use `review-panel approve` "
-                "or `review-panel reject`"
-            )
-        if not info.next:
+            if not _retryable(info):
+                raise ThreadError(
+                    f"thread {thread_id} is waiting for approval: use `review-panel approve` "
+                    "or `review-panel reject`"
+                )
+            payload = Command(resume={"decisions": [{"type": "retry"}]})
+            _err("re-running the specialist calls that failed ...")
+        elif not info.next:
             raise ThreadError(f"thread {thread_id} is finished ({info.status}): nothing to resume")
         require_model_config(context)
         async with thread_lease(session.db, thread_id):
-            await _drive(session, None, _config(thread_id, context), context)
+            await _drive(session, payload, _config(thread_id, context), context)
         info = await _info(session, thread_id)
     _print_info(info, as_json)
+
+
+def _retryable(info: ThreadInfo) -> bool:
+    configs = (info.interrupt or {}).get("review_configs") or [{}]
+    return "retry" in configs[0].get("allowed_decisions", [])
 
 
 def _finish(info: ThreadInfo, out: Path | None, as_json: bool) -> None:

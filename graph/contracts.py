@@ -259,7 +259,13 @@ class RejectDecision(_Strict):
         return value
 
 
-Decision = Annotated[ApproveDecision | EditDecision | RejectDecision, Field(discriminator="type")]
+class RetryDecision(_Strict):
+    type: Literal["retry"]
+
+
+Decision = Annotated[
+    ApproveDecision | EditDecision | RejectDecision | RetryDecision, Field(discriminator="type")
+]
 
 
 class ApprovalResponse(_Strict):
@@ -268,7 +274,7 @@ class ApprovalResponse(_Strict):
     decisions: list[Decision] = Field(min_length=1, max_length=1)
 
     @property
-    def decision(self) -> ApproveDecision | EditDecision | RejectDecision:
+    def decision(self) -> ApproveDecision | EditDecision | RejectDecision | RetryDecision:
         return self.decisions[0]
 
 

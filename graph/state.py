@@ -7,10 +7,17 @@ name the contract each value follows.
 
 from __future__ import annotations
 
-import operator
 from typing import Annotated, Any, TypedDict
 
 JSON = dict[str, Any]
+
+
+def merge_reports(current: list[JSON], new: list[JSON]) -> list[JSON]:
+    """Collect reports from parallel tasks; a retried task's report replaces its failed one."""
+    keyed = {(r["specialist"], r["chunk"]): r for r in current}
+    for report in new:
+        keyed[(report["specialist"], report["chunk"])] = report
+    return list(keyed.values())
 
 
 class InputState(TypedDict):
@@ -32,7 +39,7 @@ class ReviewState(InputState, total=False):
     source: JSON  # contracts.Source: where the diff came from (local, or a PR's metadata)
     diff: str  # the unified diff exactly as fetched (CRLF kept, so line numbers match GitHub)
     skipped: dict[str, str]  # path -> why no specialist reviewed it
-    reports: Annotated[list[JSON], operator.add]  # contracts.ChunkReport, one per task, any order
+    reports: Annotated[list[JSON], merge_reports]  # contracts.ChunkReport, one per task
     draft: JSON  # contracts.DraftReview, written by orchestrate
     approved: JSON  # contracts.ApprovedReview, written by approve after a person said yes
     rejection: str  # the reason, when a person rejected the draft

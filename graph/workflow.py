@@ -2,7 +2,8 @@
 
     fetch ─┬─> security ────┐
            ├─> performance ─┼─> orchestrate ─> approve ─(approve/edit)─> post
-           └─> style ───────┘                          └─(reject)─> END
+           └─> style ───────┘      ^                   ├─(reject)─> END
+                                   └──── retry <───────┘ (re-run failed calls only)
 
 Specialists are the files in ``prompts/`` with ``kind: specialist``: one node each, all fed
 by ``fetch`` in one superstep (one ``Send`` per chunk of the diff), joined once before
@@ -23,6 +24,7 @@ from nodes.approve import approve
 from nodes.fetch import make_fetch
 from nodes.orchestrate import make_orchestrate
 from nodes.post import post
+from nodes.retry import make_retry
 from nodes.specialist import make_specialist
 from services.prompts import load_roster
 
@@ -37,11 +39,13 @@ def build_graph(
     for name in roster:
         builder.add_node(name, make_specialist(name, prompts_dir))
     builder.add_node("orchestrate", make_orchestrate(prompts_dir))
-    builder.add_node("approve", approve, destinations=("post", END))
+    builder.add_node("approve", approve, destinations=("post", "retry", END))
+    builder.add_node("retry", make_retry(prompts_dir))
     builder.add_node("post", post)
     builder.add_edge(START, "fetch")
     builder.add_edge(roster, "orchestrate")
     builder.add_edge("orchestrate", "approve")
+    builder.add_edge("retry", "orchestrate")
     builder.add_edge("post", END)
     return builder
 

@@ -21,22 +21,25 @@ from graph.contracts import (
     EditDecision,
     InlineComment,
     RejectDecision,
+    RetryDecision,
     ReviewComment,
     Source,
 )
 from graph.errors import DecisionError
 from graph.state import ReviewState
+from nodes.retry import failed_tasks
 from services import render
 
 ALLOWED_DECISIONS = ["approve", "edit", "reject"]
 
 
 def approval_request(
-    draft: DraftReview, source: Source, raw_draft: dict[str, Any]
+    draft: DraftReview, source: Source, raw_draft: dict[str, Any], retryable: bool = False
 ) -> dict[str, Any]:
     """The interrupt payload: readable in Studio and the CLI, and following LangChain's HITL
     convention (``action_requests`` / ``review_configs``) so generic inbox UIs understand it."""
     markdown = render.draft_markdown(draft, source)
+    allowed = ALLOWED_DECISIONS + (["retry"] if retryable else [])
     return {
         "action_requests": [
             {
@@ -49,7 +52,7 @@ def approval_request(
                 "description": markdown,
             }
         ],
-        "review_configs": [{"action_name": "post_review", "allowed_decisions": ALLOWED_DECISIONS}],
+        "review_configs": [{"action_name": "post_review", "allowed_decisions": allowed}],
         "markdown": markdown,
         "draft": raw_draft,
         "response_schema": ApprovalResponse.model_json_schema(),
@@ -66,14 +69,15 @@ def approval_request(
                 ]
             },
             "reject": {"decisions": [{"type": "reject", "message": "why"}]},
+            "retry": {"decisions": [{"type": "retry"}]},
         },
     }
 
 
-async def approve(state: ReviewState) -> Command[Literal["post", "__end__"]]:
+async def approve(state: ReviewState) -> Command[Literal["post", "retry", "__end__"]]:
     draft = DraftReview.model_validate(state["draft"])
     source = Source.model_validate(state["source"])
-    payload = approval_request(draft, source, state["draft"])
+    payload = approval_request(draft, source, state["draft"], retryable=bool(failed_tasks(state)))
     while True:
         # An answer that does not fit is not an exception: the node asks again, with the
         # reason, so the thread stays paused (in the CLI and in Studio) and nothing is lost.
@@ -83,6 +87,10 @@ async def approve(state: ReviewState) -> Command[Literal["post", "__end__"]]:
             decision = ApprovalResponse.model_validate(answer).decision
             if isinstance(decision, RejectDecision):
                 return Command(update={"rejection": decision.message}, goto="__end__")
+            if isinstance(decision, RetryDecision):
+                if not failed_tasks(state):
+                    raise DecisionError("there is nothing to retry: no specialist call failed")
+                return Command(goto="retry")
             approved = apply_decision(draft, decision)
         except (ValidationError, DecisionError) as exc:
             payload = {**payload, "error": f"answer not accepted: {_reason(exc)}"}

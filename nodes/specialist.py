@@ -46,14 +46,14 @@ def make_specialist(name: str, prompts_dir: Path | None) -> Any:
             )
             return {"reports": [report.model_dump(mode="json")]}
         prompt = load_specialist(name, prompts_dir)
-        report = await _review_chunk(prompt, chunk, source, context)
+        report = await review_chunk(prompt, chunk, source, context)
         return {"reports": [report.model_dump(mode="json")]}
 
     review.__name__ = name
     return review
 
 
-async def _review_chunk(
+async def review_chunk(
     prompt: SpecialistPrompt, chunk: Chunk, source: Source, context: Context
 ) -> ChunkReport:
     text = secrets.mask(chunk.text) if context.mask_secrets else chunk.text

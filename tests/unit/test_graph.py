@@ -35,7 +35,7 @@ async def review(app: Any, text: str = SQL) -> tuple[dict[str, Any], dict[str, A
 
 def test_graph_has_one_node_per_step_and_specialist() -> None:
     nodes = set(build_graph().compile().get_graph().nodes)
-    assert {"fetch", "security", "performance", "style", "orchestrate", "approve", "post"} <= nodes
+    assert {"fetch", "security", "performance", "style", "orchestrate", "approve", "retry", "post"} <= nodes
 
 
 async def test_specialists_run_concurrently_and_orchestrator_once(
@@ -206,3 +206,32 @@ async def test_editing_a_prompt_file_changes_the_next_run(
     await app.ainvoke({"target": SQL}, cfg(), context=Context())  # same compiled graph
     security = [system for who, system, _ in fake_model.calls if who == "security"]
     assert security and "TIMING ATTACKS" in security[0]
+
+
+async def test_retry_reruns_only_the_failed_calls(app: Any, fake_model: FakeModel) -> None:
+    fake_model.fail = {"performance"}
+    config, state = await review(app)
+    allowed = state.interrupts[0].value["review_configs"][0]["allowed_decisions"]
+    assert allowed == ["approve", "edit", "reject", "retry"]
+    fake_model.fail = set()
+    fake_model.calls.clear()
+    await app.ainvoke(Command(resume={"decisions": [{"type": "retry"}]}), config,
+                      context=Context())
+    assert fake_model.who_called() == ["performance", "orchestrator"]
+    state = await app.aget_state(config)
+    draft = state.values["draft"]
+    assert draft["failures"] == []
+    assert "n-plus-one" in {c["category"] for c in draft["comments"]}
+    assert len(state.values["reports"]) == 3  # the retried report replaced the failed one
+    assert state.interrupts  # back at the approval pause, with the new draft
+
+
+async def test_retry_without_failures_is_refused_and_stays_paused(
+    app: Any, fake_model: FakeModel
+) -> None:
+    config, state = await review(app)
+    assert "retry" not in state.interrupts[0].value["review_configs"][0]["allowed_decisions"]
+    await app.ainvoke(Command(resume={"decisions": [{"type": "retry"}]}), config,
+                      context=Context())
+    (intr,) = (await app.aget_state(config)).interrupts
+    assert "nothing to retry" in intr.value["error"]
