@@ -25,12 +25,19 @@ from tests.servers.panel_model import answer, which
 
 @pytest.fixture
 def env(model_server: ModelServer, tmp_path: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith(("OPENAI_", "REVIEW_PANEL_", "GITHUB_"))}
-    return {**clean, "OPENAI_BASE_URL": model_server.base_url,
-            "OPENAI_API_KEY": "sk-test-model-key-123456",
-            "REVIEW_PANEL_DB": str(tmp_path / "reviews.sqlite"),
-            "REVIEW_PANEL_TIMEOUT": "30", "REVIEW_PANEL_MAX_RETRIES": "0"}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("OPENAI_", "REVIEW_PANEL_", "GITHUB_"))
+    }
+    return {
+        **clean,
+        "OPENAI_BASE_URL": model_server.base_url,
+        "OPENAI_API_KEY": "sk-test-model-key-123456",
+        "REVIEW_PANEL_DB": str(tmp_path / "reviews.sqlite"),
+        "REVIEW_PANEL_TIMEOUT": "30",
+        "REVIEW_PANEL_MAX_RETRIES": "0",
+    }
 
 
 def _calls(server: ModelServer) -> Counter[str]:
@@ -50,7 +57,11 @@ def _kill_while(server: ModelServer, env: dict[str, str], stuck: str) -> str:
     server.handler = handler
     proc = subprocess.Popen(
         [sys.executable, "-m", "cli", "review", "examples/sql_injection.diff"],
-        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert proc.stderr is not None
     thread = proc.stderr.readline().split()[1].rstrip(":")
@@ -80,8 +91,9 @@ def test_kill_then_resume_repeats_no_completed_model_call(
     resumed = run_cli("resume", thread, "--json", env=env)
     assert resumed.returncode == 0, resumed.stderr
     after = _calls(model_server)
-    assert after - before == Counter({stuck: 1} if stuck == "orchestrator"
-                                     else {stuck: 1, "orchestrator": 1})
+    assert after - before == Counter(
+        {stuck: 1} if stuck == "orchestrator" else {stuck: 1, "orchestrator": 1}
+    )
     result = json.loads(resumed.stdout)
     assert result["status"] == "awaiting approval"
     assert {c["category"] for c in result["draft"]["comments"]} >= {"sql-injection", "n-plus-one"}
@@ -101,8 +113,9 @@ def test_failed_specialist_is_retried_alone_with_resume(
     started = run_cli("review", "examples/naming.diff", "--json", env=env)
     assert started.returncode == 0, started.stderr
     out = json.loads(started.stdout)
-    assert any(f.startswith("style could not review") and "503" in f
-               for f in out["draft"]["failures"])
+    assert any(
+        f.startswith("style could not review") and "503" in f for f in out["draft"]["failures"]
+    )
     model_server.handler = answer
     before = _calls(model_server)
     resumed = run_cli("resume", out["thread_id"], "--json", env=env)

@@ -35,7 +35,16 @@ async def review(app: Any, text: str = SQL) -> tuple[dict[str, Any], dict[str, A
 
 def test_graph_has_one_node_per_step_and_specialist() -> None:
     nodes = set(build_graph().compile().get_graph().nodes)
-    assert {"fetch", "security", "performance", "style", "orchestrate", "approve", "retry", "post"} <= nodes
+    assert {
+        "fetch",
+        "security",
+        "performance",
+        "style",
+        "orchestrate",
+        "approve",
+        "retry",
+        "post",
+    } <= nodes
 
 
 async def test_specialists_run_concurrently_and_orchestrator_once(
@@ -215,8 +224,7 @@ async def test_retry_reruns_only_the_failed_calls(app: Any, fake_model: FakeMode
     assert allowed == ["approve", "edit", "reject", "retry"]
     fake_model.fail = set()
     fake_model.calls.clear()
-    await app.ainvoke(Command(resume={"decisions": [{"type": "retry"}]}), config,
-                      context=Context())
+    await app.ainvoke(Command(resume={"decisions": [{"type": "retry"}]}), config, context=Context())
     assert fake_model.who_called() == ["performance", "orchestrator"]
     state = await app.aget_state(config)
     draft = state.values["draft"]
@@ -231,7 +239,6 @@ async def test_retry_without_failures_is_refused_and_stays_paused(
 ) -> None:
     config, state = await review(app)
     assert "retry" not in state.interrupts[0].value["review_configs"][0]["allowed_decisions"]
-    await app.ainvoke(Command(resume={"decisions": [{"type": "retry"}]}), config,
-                      context=Context())
+    await app.ainvoke(Command(resume={"decisions": [{"type": "retry"}]}), config, context=Context())
     (intr,) = (await app.aget_state(config)).interrupts
     assert "nothing to retry" in intr.value["error"]
