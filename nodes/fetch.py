@@ -20,6 +20,7 @@ from graph.contracts import Chunk, Source
 from graph.errors import InputError
 from graph.state import ReviewState, SpecialistTask
 from services import diff as diffs
+from services import injection
 from services.prompts import load_roster
 from services.pullref import parse_pull_ref
 
@@ -43,6 +44,7 @@ def make_fetch(roster: Sequence[str], prompts_dir: Path | None) -> Any:
         if not text.strip():
             raise InputError("the target is empty: give a unified diff or owner/repo#123")
         files = diffs.parse(text)
+        source.warnings.extend(injection.scan(files, source.title, source.body))
         prompts = {p.name: p for p in load_roster(prompts_dir)}
         sends: list[Send] = []
         skipped_by_all: dict[str, str] | None = None

@@ -8,6 +8,7 @@ different bytes than GitHub has.
 
 from __future__ import annotations
 
+import codecs
 import fnmatch
 import json
 from collections.abc import Iterable, Sequence
@@ -93,8 +94,16 @@ def _status(pf: PatchedFile) -> str:
     return "modified"
 
 
+def unquote_path(path: str) -> str:
+    """Git quotes unusual file names C-style (``"a\\nb.py"``); GitHub knows them unquoted."""
+    if len(path) >= 2 and path[0] == path[-1] == '"':
+        raw = codecs.escape_decode(path[1:-1].encode("utf-8"))[0]
+        return bytes(raw).decode("utf-8", "replace")
+    return path
+
+
 def _index(pf: PatchedFile) -> FileChange:
-    change = FileChange(path=pf.path, status=_status(pf), patched=pf)
+    change = FileChange(path=unquote_path(pf.path), status=_status(pf), patched=pf)
     for h, hunk in enumerate(pf):
         for line in hunk:
             if line.target_line_no is not None:  # added or context

@@ -11,10 +11,18 @@ from graph.contracts import ApprovedReview, DraftReview, ReviewComment, Side, So
 MARKER_PREFIX = "<!-- review-panel:"
 
 
+def code_span(text: str) -> str:
+    """Inline code that a hostile file name (backticks, newlines, markdown) cannot escape."""
+    flat = text.replace("\r", "\\r").replace("\n", "\\n")
+    ticks = "`" * (_longest_backticks(flat) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{ticks}{pad}{flat}{pad}{ticks}"
+
+
 def _where(c: ReviewComment) -> str:
     lines = f"{c.start_line}" if c.start_line == c.end_line else f"{c.start_line}-{c.end_line}"
     side = "" if c.side == Side.RIGHT else " (old side)"
-    return f"`{c.path}:{lines}`{side}"
+    return f"{code_span(f'{c.path}:{lines}')}{side}"
 
 
 def _fence(text: str) -> str:
@@ -124,5 +132,5 @@ def final_markdown(review: ApprovedReview, source: Source) -> str:
     for c in review.comments:
         lines = f"{c.start_line}-{c.line}" if c.start_line else f"{c.line}"
         side = "" if c.side == Side.RIGHT else " (old side)"
-        out += [f"## `{c.path}:{lines}`{side}", "", c.body, ""]
+        out += [f"## {code_span(f'{c.path}:{lines}')}{side}", "", c.body, ""]
     return "\n".join(out).rstrip() + "\n"

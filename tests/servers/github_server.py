@@ -9,6 +9,7 @@ on 127.0.0.1 under both the plain and the Enterprise (``/api/v3``) prefix.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import copy
 import hashlib
@@ -125,12 +126,19 @@ class _File:
     index: dict[tuple[str, int], tuple[int, int]]  # (side, line) -> (hunk, diff line number)
 
 
+def _unquote(path: str) -> str:
+    if len(path) >= 2 and path[0] == path[-1] == '"':
+        return bytes(codecs.escape_decode(path[1:-1].encode())[0]).decode("utf-8", "replace")
+    return path
+
+
 def _parse_diff(data: bytes, max_patch_lines: int) -> tuple[list[str], dict[str, _File]]:
     """Index a diff; ``patch`` is sliced from the raw text so CRLF stays byte-exact."""
     text = data.decode("utf-8", errors="replace")
     raw = io.StringIO(text).readlines()  # splits on "\n" only and numbers lines like unidiff
     files = {}
     for pf in PatchSet(text):
+        path = _unquote(pf.path)  # GitHub names files as they are, not as git quotes them
         headers: list[int] = []
         index: dict[tuple[str, int], tuple[int, int]] = {}
         end = 0
@@ -146,13 +154,13 @@ def _parse_diff(data: bytes, max_patch_lines: int) -> tuple[list[str], dict[str,
             end += 1  # "\ No newline at end of file" after the last hunk
         status = "added" if pf.is_added_file else "removed" if pf.is_removed_file else "modified"
         status = "renamed" if pf.is_rename and status == "modified" else status
-        item = {"filename": pf.path, "status": status, "additions": pf.added}
+        item = {"filename": path, "status": status, "additions": pf.added}
         item |= {"deletions": pf.removed, "changes": pf.added + pf.removed}
         if headers and not pf.is_binary_file and end - headers[0] < max_patch_lines:
             item["patch"] = "".join(raw[headers[0] - 1 : end]).removesuffix("\n")
         if status == "renamed":
             item["previous_filename"] = pf.source_file.removeprefix("a/")
-        files[pf.path] = _File(item, pf.is_binary_file, headers, index)
+        files[path] = _File(item, pf.is_binary_file, headers, index)
     return raw, files
 
 
