@@ -95,3 +95,40 @@ async def test_repaired_answer_is_used(model_env: ModelServer) -> None:
     draft = (await app.aget_state(config)).values["draft"]
     assert draft["failures"] == []
     assert "naming" in {c["category"] for c in draft["comments"]}
+
+
+async def test_secret_is_reported_by_location_even_if_the_model_says_nothing(
+    model_env: ModelServer,
+) -> None:
+    model_env.handler = lambda request: Reply.json(
+        {"summary": "s", "resolutions": []}
+        if "lead a code-review panel" in request.system
+        else {"findings": []}
+    )
+    app = build_graph().compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "secrets"}}
+    await app.ainvoke({"target": SQL}, config, context=Context())
+    (comment,) = (await app.aget_state(config)).values["draft"]["comments"]
+    assert (comment["path"], comment["start_line"], comment["category"]) == (
+        "app/users.py",
+        14,
+        "hardcoded-secret",
+    )
+    assert (
+        comment["severity"] == "critical" and comment["perspectives"][0]["specialist"] == "security"
+    )
+
+
+async def test_model_errors_never_echo_the_key(model_env: ModelServer) -> None:
+    key = "sk-test-model-key-123456"
+    model_env.handler = lambda request: Reply.error(
+        401, f"Incorrect API key provided: {key}", type_="invalid_request_error"
+    )
+    app = build_graph().compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "badkey"}}
+    await app.ainvoke({"target": SQL}, config, context=Context())
+    draft = (await app.aget_state(config)).values["draft"]
+    assert draft["failures"] and all(
+        "rejected the API key (401)" in f or "orchestrator" in f for f in draft["failures"]
+    )
+    assert key not in str(draft)
