@@ -132,3 +132,39 @@ async def test_model_errors_never_echo_the_key(model_env: ModelServer) -> None:
         "rejected the API key (401)" in f or "orchestrator" in f for f in draft["failures"]
     )
     assert key not in str(draft)
+
+
+async def test_findings_on_files_not_in_the_diff_are_dropped_with_a_note(
+    model_env: ModelServer,
+) -> None:
+    from tests.servers.panel_model import answer
+
+    def handler(request):  # type: ignore[no-untyped-def]
+        reply = answer(request)
+        if "style reviewer" in request.system:
+            reply.structured["findings"].append(
+                {
+                    "path": "not/in/diff.py",
+                    "start_line": 1,
+                    "end_line": 1,
+                    "side": "RIGHT",
+                    "severity": "high",
+                    "category": "naming",
+                    "title": "Invented",
+                    "rationale": "r",
+                    "suggestion": None,
+                    "confidence": 0.9,
+                }
+            )
+        return reply
+
+    model_env.handler = handler
+    app = build_graph().compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "elsewhere"}}
+    await app.ainvoke({"target": SQL}, config, context=Context())
+    draft = (await app.aget_state(config)).values["draft"]
+    assert (
+        "dropped a finding on 'not/in/diff.py', which is not in the reviewed files"
+        in draft["notes"]
+    )
+    assert all(c["path"] == "app/users.py" for c in draft["comments"])
