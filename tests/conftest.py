@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.pg import postgres_cluster, postgres_url  # noqa: F401  (fixtures)
 from tests.servers.github_server import GitHubServer
 from tests.servers.openai_server import ModelServer
 from tests.servers.panel_model import answer
@@ -41,6 +42,27 @@ def model_env(model_server: ModelServer, monkeypatch: pytest.MonkeyPatch) -> Mod
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-model-key-123456")
     monkeypatch.setenv("REVIEW_PANEL_MAX_RETRIES", "0")
     return model_server
+
+
+MODEL_KEY = "sk-test-model-key-123456"
+
+
+@pytest.fixture
+def cli_env(model_server: ModelServer, tmp_path: Path) -> dict[str, str]:
+    """The environment of a CLI process: the loopback model and a fresh SQLite file."""
+    # The test process's environment is already clean (see clean_env).
+    return {
+        **os.environ,
+        "OPENAI_BASE_URL": model_server.base_url,
+        "OPENAI_API_KEY": MODEL_KEY,
+        "REVIEW_PANEL_DB": str(tmp_path / "reviews.sqlite"),
+    }
+
+
+@pytest.fixture
+def github_env(cli_env: dict[str, str], github_server: GitHubServer) -> dict[str, str]:
+    """``cli_env`` plus the loopback GitHub server and its token."""
+    return {**cli_env, "GITHUB_API_URL": github_server.base_url, "GITHUB_TOKEN": GITHUB_TOKEN}
 
 
 def run_cli(

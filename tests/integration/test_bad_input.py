@@ -7,7 +7,6 @@ And the inputs that look bad but are not: CRLF files keep their line numbers, an
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -18,18 +17,8 @@ from tests.servers.openai_server import ModelServer
 
 
 @pytest.fixture
-def env(model_server: ModelServer, tmp_path: Path) -> dict[str, str]:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI_", "REVIEW_PANEL_", "GITHUB_"))
-    }
-    return {
-        **clean,
-        "OPENAI_BASE_URL": model_server.base_url,
-        "OPENAI_API_KEY": "sk-test-model-key-123456",
-        "REVIEW_PANEL_DB": str(tmp_path / "reviews.sqlite"),
-    }
+def env(cli_env: dict[str, str]) -> dict[str, str]:
+    return cli_env
 
 
 @pytest.fixture

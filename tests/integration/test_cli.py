@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.conftest import EXAMPLES, run_cli
-from tests.servers.openai_server import ModelServer
 
 
 @pytest.fixture
-def env(model_server: ModelServer, tmp_path: Path) -> dict[str, str]:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI_", "REVIEW_PANEL_", "GITHUB_"))
-    }
-    return {
-        **clean,
-        "OPENAI_BASE_URL": model_server.base_url,
-        "OPENAI_API_KEY": "sk-test-model-key-123456",
-        "REVIEW_PANEL_DB": str(tmp_path / "reviews.sqlite"),
-    }
+def env(cli_env: dict[str, str]) -> dict[str, str]:
+    return cli_env
 
 
 def start_review(env: dict[str, str], target: str = "examples/sql_injection.diff") -> dict:

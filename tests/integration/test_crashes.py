@@ -7,14 +7,12 @@ resumes the thread in a new process and counts the model calls each step made.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -24,20 +22,8 @@ from tests.servers.panel_model import answer, which
 
 
 @pytest.fixture
-def env(model_server: ModelServer, tmp_path: Path) -> dict[str, str]:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI_", "REVIEW_PANEL_", "GITHUB_"))
-    }
-    return {
-        **clean,
-        "OPENAI_BASE_URL": model_server.base_url,
-        "OPENAI_API_KEY": "sk-test-model-key-123456",
-        "REVIEW_PANEL_DB": str(tmp_path / "reviews.sqlite"),
-        "REVIEW_PANEL_TIMEOUT": "30",
-        "REVIEW_PANEL_MAX_RETRIES": "0",
-    }
+def env(cli_env: dict[str, str]) -> dict[str, str]:
+    return {**cli_env, "REVIEW_PANEL_TIMEOUT": "30", "REVIEW_PANEL_MAX_RETRIES": "0"}
 
 
 def _calls(server: ModelServer) -> Counter[str]:

@@ -6,7 +6,6 @@ Every step runs the CLI in a new process, as a person would: review, then approv
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -27,24 +26,11 @@ PR = "octo/demo#7"
 
 
 @pytest.fixture
-def env(model_server: ModelServer, github_server: GitHubServer, tmp_path: Path) -> dict[str, str]:
+def env(github_env: dict[str, str], github_server: GitHubServer) -> dict[str, str]:
     github_server.add_pull(
         "octo", "demo", 7, SQL, title="Add user lookup", body="Looks up users by name."
     )
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI_", "REVIEW_PANEL_", "GITHUB_"))
-    }
-    return {
-        **clean,
-        "OPENAI_BASE_URL": model_server.base_url,
-        "OPENAI_API_KEY": "sk-test-model-key-123456",
-        "REVIEW_PANEL_DB": str(tmp_path / "reviews.sqlite"),
-        "GITHUB_API_URL": github_server.base_url,
-        "GITHUB_TOKEN": GITHUB_TOKEN,
-        "REVIEW_PANEL_GITHUB_MAX_WAIT": "5",
-    }
+    return {**github_env, "REVIEW_PANEL_GITHUB_MAX_WAIT": "5"}
 
 
 def review(env: dict[str, str], target: str = PR) -> dict[str, Any]:
