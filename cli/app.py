@@ -72,6 +72,27 @@ def review(
     max_concurrency: Annotated[
         int | None, typer.Option(help="Model calls in flight [env: REVIEW_PANEL_MAX_CONCURRENCY].")
     ] = None,
+    min_severity: Annotated[
+        str | None,
+        typer.Option(
+            help="info | low | medium | high | critical: leave out findings below "
+            "[env: REVIEW_PANEL_MIN_SEVERITY; else .review-panel.yaml; else low]."
+        ),
+    ] = None,
+    min_confidence: Annotated[
+        float | None,
+        typer.Option(
+            help="0..1: leave out findings the specialist is less sure of "
+            "[env: REVIEW_PANEL_MIN_CONFIDENCE; else .review-panel.yaml; else 0.5]."
+        ),
+    ] = None,
+    max_comments: Annotated[
+        int | None,
+        typer.Option(
+            help="Most inline comments; the rest go to the body "
+            "[env: REVIEW_PANEL_MAX_COMMENTS; else .review-panel.yaml; else 25]."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run the panel on TARGET and pause for approval; prints the draft and the thread id."""
@@ -85,6 +106,9 @@ def review(
             model=model,
             structured_output=structured_output,
             max_concurrency=max_concurrency,
+            min_severity=min_severity,
+            min_confidence=min_confidence,
+            max_inline_comments=max_comments,
         )
     )
 
@@ -116,6 +140,14 @@ def approve(
         str | None, typer.Option(help="COMMENT | REQUEST_CHANGES | APPROVE (your call).")
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Also write the final review here.")] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="Format of --out: markdown, json (the structured review) or sarif "
+            "(SARIF 2.1.0 for GitHub code scanning).",
+        ),
+    ] = "markdown",
     moved_head: Annotated[
         str | None,
         typer.Option(
@@ -134,7 +166,17 @@ def approve(
     if moved_head not in (None, "post", "cancel"):
         typer.echo("review-panel: error: --moved-head takes post or cancel", err=True)
         raise typer.Exit(5)
-    _run(session.decide(thread, db, decision, out=out, as_json=as_json, moved_head=moved_head))
+    if fmt not in ("markdown", "json", "sarif"):
+        typer.echo("review-panel: error: --format takes markdown, json or sarif", err=True)
+        raise typer.Exit(2)
+    if fmt != "markdown" and out is None:
+        typer.echo("review-panel: error: --format is the format of --out FILE: add --out", err=True)
+        raise typer.Exit(2)
+    _run(
+        session.decide(
+            thread, db, decision, out=out, as_json=as_json, moved_head=moved_head, fmt=fmt
+        )
+    )
 
 
 @app.command()

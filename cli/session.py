@@ -41,10 +41,9 @@ async def open_session(db_flag: str | None) -> AsyncIterator[Session]:
 
 
 def _config(thread_id: str, context: Context, target: str | None = None) -> dict[str, Any]:
-    config: dict[str, Any] = {
-        "configurable": {"thread_id": thread_id},
-        "max_concurrency": context.max_concurrency,
-    }
+    # No LangGraph max_concurrency here: the specialist nodes would hold its slots while their
+    # chunk calls wait for one. The context's max_concurrency limits the calls themselves.
+    config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
     if target is not None:
         config["metadata"] = {"target": target}
     return config
@@ -90,8 +89,11 @@ async def _info(session: Session, thread_id: str) -> ThreadInfo:
 
 
 def _print_info(info: ThreadInfo, as_json: bool) -> None:
+    draft = info.values.get("draft")
     if as_json:
-        sys.stdout.write(json.dumps(info.as_json(full=True), indent=2, default=str) + "\n")
+        data = info.as_json(full=True)
+        data["cost"] = (draft or {}).get("cost")  # tokens and estimated USD per participant
+        sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
         return
     typer.echo(f"thread {info.thread_id}: {info.status} ({info.target})")
     if info.interrupt is not None:
@@ -113,6 +115,19 @@ def _print_info(info: ThreadInfo, as_json: bool) -> None:
         if info.error:
             typer.echo(f"error: {info.error}")
         typer.echo(f"continue with: review-panel resume {info.thread_id}")
+    if draft and "draft" not in (info.interrupt or {}):  # the approval pause shows it already
+        _print_cost(draft)
+
+
+def _print_cost(draft: dict[str, Any]) -> None:
+    from graph.contracts import CostEstimate
+    from services.cost import summary_lines
+
+    cost = CostEstimate.model_validate(draft.get("cost") or {})
+    if cost.lines:
+        typer.echo("usage and estimated cost:")
+        for line in summary_lines(cost):
+            typer.echo(f"  {line}")
 
 
 async def review(target: str, db: str | None, *, as_json: bool, **overrides: Any) -> None:
@@ -182,6 +197,7 @@ async def decide(
     out: Path | None,
     as_json: bool,
     moved_head: str | None = None,
+    fmt: str = "markdown",
 ) -> None:
     """Answer the paused thread: the approval decision, or what to do about a moved head."""
     from langgraph.types import Command
@@ -197,9 +213,11 @@ async def decide(
         raise DecisionError(f"invalid decision: {_validation_summary(exc)}") from None
     context = Context()
     async with open_session(db) as session:
-        _require_paused(await _info(session, thread_id))
+        await _info(session, thread_id)  # an unknown thread fails here, before any lease
+        # Status is judged under the lease: a thread another process is posting right now
+        # looks "interrupted", and the person must hear "busy", not "run resume".
         async with thread_lease(session.db, thread_id):
-            info = await _info(session, thread_id)  # someone may have won the race
+            info = await _info(session, thread_id)
             _require_paused(info)
             if _moved_head_question(info):
                 if moved_head is None:
@@ -212,7 +230,7 @@ async def decide(
             raise ThreadError(_moved_head_help(info))
         reason = (info.interrupt or {}).get("error", "the decision was not accepted")
         raise DecisionError(f"{reason}; the thread is still waiting for approval")
-    _finish(info, out, as_json)
+    _finish(info, out, as_json, fmt)
 
 
 def _moved_head_help(info: ThreadInfo) -> str:
@@ -254,11 +272,13 @@ def _retryable(info: ThreadInfo) -> bool:
     return "retry" in configs[0].get("allowed_decisions", [])
 
 
-def _finish(info: ThreadInfo, out: Path | None, as_json: bool) -> None:
+def _finish(info: ThreadInfo, out: Path | None, as_json: bool, fmt: str = "markdown") -> None:
+    from services.outputs import render_output
+
     result = info.values.get("result")
     if out is not None and result:
-        out.write_text(result["markdown"], encoding="utf-8")
-        _err(f"wrote {out}")
+        out.write_text(render_output(fmt, info.values), encoding="utf-8")
+        _err(f"wrote {out} ({fmt})")
     _print_info(info, as_json)
 
 

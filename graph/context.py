@@ -12,6 +12,7 @@ enter state, checkpoints, Studio's run metadata or logs.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -50,6 +51,36 @@ def _bool(raw: str) -> bool:
     if lowered in {"0", "false", "no", "off"}:
         return False
     raise ValueError("expected true or false")
+
+
+def _optional(convert: Callable[[str], T]) -> Callable[[str], T | None]:
+    """A converter for a setting whose absence means "not set for this run" (None)."""
+    return convert
+
+
+_NO_PRICES: dict[str, Any] = {}
+
+
+def _json_object(raw: str) -> dict[str, Any]:
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise ValueError("expected a JSON object")
+    return value
+
+
+def _check_prices(prices: dict[str, Any]) -> None:
+    """Prices are {model: {"input": USD per 1M tokens, "output": USD per 1M tokens}}."""
+    for model, price in prices.items():
+        ok = isinstance(price, dict) and set(price) == {"input", "output"}
+        ok = ok and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
+            for v in price.values()
+        )
+        if not ok:
+            raise ConfigError(
+                f"price of {model!r} must be {{\"input\": N, \"output\": N}} in USD per "
+                "million tokens, N >= 0 (REVIEW_PANEL_PRICES)"
+            )
 
 
 def _base_url() -> str | None:
@@ -105,6 +136,13 @@ class Context:
         default_factory=_env("REVIEW_PANEL_MAX_CONCURRENCY", int, 8),
         metadata={"description": "Model calls in flight at once across all specialists."},
     )
+    max_rps: float = field(
+        default_factory=_env("REVIEW_PANEL_MAX_RPS", float, 0.0),
+        metadata={
+            "description": "Most specialist model requests started per second, across all "
+            "specialists of a review (REVIEW_PANEL_MAX_RPS); 0 means no limit."
+        },
+    )
     chunk_tokens: int = field(
         default_factory=_env("REVIEW_PANEL_CHUNK_TOKENS", int, 12000),
         metadata={
@@ -119,15 +157,37 @@ class Context:
             "is sent to the model (the security reviewer still reports where they are)."
         },
     )
-    min_severity: Severity = field(
-        default_factory=_env("REVIEW_PANEL_MIN_SEVERITY", Severity, Severity.LOW),
-        metadata={"description": "Findings below this severity are left out of the draft."},
-    )
-    max_inline_comments: int = field(
-        default_factory=_env("REVIEW_PANEL_MAX_COMMENTS", int, 25),
+    # Noise control. Empty (None) means "not set for this run": the reviewed repository's
+    # .review-panel.yaml decides, else the built-in default (services/noise.py).
+    min_severity: Severity | None = field(
+        default_factory=_env("REVIEW_PANEL_MIN_SEVERITY", _optional(Severity), None),
         metadata={
-            "description": "Most inline comments a review posts; the rest are listed "
-            "in the review body."
+            "description": "Findings below this severity are left out of the draft "
+            "(REVIEW_PANEL_MIN_SEVERITY). Empty: the repository's .review-panel.yaml, else low."
+        },
+    )
+    min_confidence: float | None = field(
+        default_factory=_env("REVIEW_PANEL_MIN_CONFIDENCE", _optional(float), None),
+        metadata={
+            "description": "Findings the specialist is less sure of than this (0..1) are left "
+            "out of the draft (REVIEW_PANEL_MIN_CONFIDENCE). Empty: the repository's "
+            ".review-panel.yaml, else 0.5."
+        },
+    )
+    max_inline_comments: int | None = field(
+        default_factory=_env("REVIEW_PANEL_MAX_COMMENTS", _optional(int), None),
+        metadata={
+            "description": "Most inline comments a review posts; the rest are listed in the "
+            "review body (REVIEW_PANEL_MAX_COMMENTS). Empty: the repository's "
+            ".review-panel.yaml, else 25."
+        },
+    )
+    prices: dict[str, dict[str, float]] = field(
+        default_factory=_env("REVIEW_PANEL_PRICES", _json_object, _NO_PRICES),
+        metadata={
+            "description": "Model prices in USD per million tokens, e.g. "
+            '{"my-model": {"input": 0.5, "output": 1.5}} (REVIEW_PANEL_PRICES, JSON); they '
+            "add to the built-in OpenAI table, which applies only when base_url is empty."
         },
     )
     github_api_url: str = field(
@@ -144,10 +204,27 @@ class Context:
                 f"structured output method {self.structured_output!r} is not one of "
                 f"{', '.join(STRUCTURED_OUTPUT_METHODS)} (REVIEW_PANEL_STRUCTURED_OUTPUT)"
             )
-        self.min_severity = Severity(self.min_severity)
+        if self.min_severity is not None:
+            try:
+                self.min_severity = Severity(self.min_severity)
+            except ValueError:
+                raise ConfigError(
+                    f"min_severity {self.min_severity!r} is not one of "
+                    f"{', '.join(s.value for s in Severity)} (REVIEW_PANEL_MIN_SEVERITY)"
+                ) from None
+        if self.min_confidence is not None and not 0.0 <= self.min_confidence <= 1.0:
+            raise ConfigError(
+                "min_confidence must be between 0 and 1 (REVIEW_PANEL_MIN_CONFIDENCE)"
+            )
+        if self.max_inline_comments is not None and self.max_inline_comments < 0:
+            raise ConfigError("max_inline_comments must be >= 0 (REVIEW_PANEL_MAX_COMMENTS)")
+        _check_prices(self.prices)
+        self.prices = dict(self.prices)  # never the shared empty default
         for name in ("max_concurrency", "chunk_tokens", "max_output_tokens"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
+        if self.max_rps < 0:
+            raise ConfigError("max_rps must be 0 (no limit) or more (REVIEW_PANEL_MAX_RPS)")
         if self.max_retries < 0 or self.timeout <= 0:
             raise ConfigError("max_retries must be >= 0 and timeout > 0")
         if not self.base_url:

@@ -163,6 +163,7 @@ class Perspective(_Strict):
     title: str
     rationale: str
     confidence: float = 0.7
+    category: str = ""  # the specialist's own category; the comment carries the lead one
 
 
 class ReviewComment(_Strict):
@@ -212,6 +213,39 @@ class DraftReview(_Strict):
     notes: list[str] = Field(default_factory=list)
     coverage: Coverage = Field(default_factory=Coverage)
     usage: dict[str, Usage] = Field(default_factory=dict)
+    cost: CostEstimate = Field(default_factory=lambda: CostEstimate())
+    noise: NoiseControl | None = None  # the thresholds this draft was filtered with
+
+
+class CostLine(_Strict):
+    """One participant's tokens and their estimated price (``usd`` None: price unknown)."""
+
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    usd: float | None = None
+
+
+class CostEstimate(_Strict):
+    """Token usage and estimated cost of a review, per specialist and the orchestrator.
+
+    A model with no known price is never guessed: its line has ``usd=None`` and so does the
+    total, while ``priced_usd`` still adds up what is known.
+    """
+
+    lines: dict[str, CostLine] = Field(default_factory=dict)
+    total_usd: float | None = None
+    priced_usd: float = 0.0
+    unpriced: list[str] = Field(default_factory=list)  # models with no price
+
+
+class NoiseControl(_Strict):
+    """The effective noise thresholds of one review, and where each value came from."""
+
+    min_severity: Severity = Severity.LOW
+    min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    max_inline_comments: int = Field(default=25, ge=0)
+    sources: dict[str, str] = Field(default_factory=dict)  # setting -> run | repository | default
 
 
 class ResolutionAnswer(_Strict):

@@ -3,11 +3,23 @@
 Values are JSON (the ``graph.contracts`` models dumped with ``mode="json"``) so that every
 checkpointer can store them and LangGraph Studio can show them as they are. The field comments
 name the contract each value follows.
+
+Size matters here, because a checkpointer stores state again at every step (SQLite stores
+every channel's value in every checkpoint). The diff is the only large value, so it lives in
+``DeltaChannel``s: the checkpoint keeps the write that set it (once) and LangGraph rebuilds the
+value from that write when a node, ``get_state`` or a resume reads it, instead of copying the
+megabytes into each of a review's checkpoints. Nothing else in state grows with the diff:
+the specialists get their chunks by reading the diff, not as ``Send`` payloads (which are
+stored twice: as the sender's writes and in the next checkpoint).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypedDict
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from langgraph.channels.delta import DeltaChannel
+from typing_extensions import TypedDict  # pydantic (Studio's schemas) needs this one on 3.11
 
 JSON = dict[str, Any]
 
@@ -20,6 +32,15 @@ def merge_reports(current: list[JSON], new: list[JSON]) -> list[JSON]:
     return list(keyed.values())
 
 
+def latest(_: str, writes: Sequence[str]) -> str:
+    """The reducer of a value that is set, not accumulated: the last write wins.
+
+    Written as a ``DeltaChannel`` reducer (current value, batch of writes), which must give the
+    same result however the writes are batched; taking the last one does.
+    """
+    return writes[-1]
+
+
 class InputState(TypedDict):
     """All a caller supplies: a unified diff, or a pull request (``owner/repo#123`` or its URL)."""
 
@@ -27,20 +48,42 @@ class InputState(TypedDict):
 
 
 class SpecialistTask(TypedDict):
-    """What ``fetch`` sends to one specialist for one chunk of the diff (a LangGraph ``Send``)."""
+    """One specialist call's input, kept on a failed report so a retry repeats just that call."""
 
     chunk: JSON  # contracts.Chunk
     source: JSON  # contracts.Source
 
 
-class ReviewState(InputState, total=False):
+class Plan(TypedDict):
+    """How ``fetch`` divided the work, fixed for the whole thread.
+
+    Each specialist chunks the diff itself with these settings, so a resumed run (even with
+    edited prompt files or another ``REVIEW_PANEL_CHUNK_TOKENS``) makes exactly the chunks the
+    interrupted run made, and LangGraph matches each to its saved result.
+    """
+
+    chunk_tokens: int
+    filters: dict[str, dict[str, list[str]]]  # specialist -> {"include": [...], "exclude": [...]}
+
+
+class ReviewState(TypedDict, total=False):
     """Everything the workflow knows about one review."""
 
+    # The input: a diff, or a PR reference. Stored once, however many steps follow.
+    target: Annotated[str, DeltaChannel(latest, str)]
     source: JSON  # contracts.Source: where the diff came from (local, or a PR's metadata)
-    diff: str  # the unified diff exactly as fetched (CRLF kept, so line numbers match GitHub)
-    skipped: dict[str, str]  # path -> why no specialist reviewed it
-    reports: Annotated[list[JSON], merge_reports]  # contracts.ChunkReport, one per task
+    # A pull request's diff exactly as fetched (CRLF kept, so line numbers match GitHub);
+    # empty for a local diff, which is ``target`` itself. Read it with ``diff_text``.
+    diff: Annotated[str, DeltaChannel(latest, str)]
+    plan: Plan  # written by fetch: how the specialists chunk the diff
+    skipped: dict[str, str]  # path -> which specialists did not review it, and why
+    reports: Annotated[list[JSON], merge_reports]  # contracts.ChunkReport, one per chunk
     draft: JSON  # contracts.DraftReview, written by orchestrate
     approved: JSON  # contracts.ApprovedReview, written by approve after a person said yes
     rejection: str  # the reason, when a person rejected the draft
     result: JSON  # contracts.PostResult, written by post
+
+
+def diff_text(state: ReviewState) -> str:
+    """The diff under review: the fetched PR diff, or the local diff given as the target."""
+    return state.get("diff") or state.get("target", "")

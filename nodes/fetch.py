@@ -1,24 +1,30 @@
-"""fetch: turn the target into a diff, then send every specialist the chunks it applies to.
+"""fetch: turn the target into a diff, decide who reads which file, and start every specialist.
 
-The fan-out happens here (a ``Command`` of ``Send``s) because only after reading the diff do we
-know how many chunks each specialist gets. Each specialist always receives at least one task,
-even if it is told there is nothing for it, so the join before ``orchestrate`` always fires.
+Every specialist node runs next, in one superstep, reading the diff from state and reviewing
+each of its chunks as a durable task (see ``nodes/specialist.py``). Nothing large goes into a
+``Send``: its payload is stored twice (as this node's writes and in the next checkpoint), so
+a chunk per payload would store the diff about twice per specialist.
+
+What fetch records is small: the PR's metadata, the settings every specialist chunks with
+(``Plan``), and for each file no specialist reads, or some do not, who skipped it and why.
+A pull request's diff is kept in state once; a local diff already is the target.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
-from langgraph.types import Command, Send
+from langgraph.types import Command
 
 from graph.context import Context, resolve
-from graph.contracts import Chunk, Source
-from graph.errors import InputError
-from graph.state import ReviewState, SpecialistTask
+from graph.contracts import Source
+from graph.errors import ConfigError, InputError
+from graph.state import Plan, ReviewState
 from services import diff as diffs
 from services import injection
 from services.prompts import load_roster
@@ -26,12 +32,13 @@ from services.pullref import parse_pull_ref
 
 
 def make_fetch(roster: Sequence[str], prompts_dir: Path | None) -> Any:
-    """A fetch node that fans out to the specialists named in ``roster``."""
+    """A fetch node that starts the specialists named in ``roster``."""
 
     async def fetch(
         state: ReviewState, config: RunnableConfig, runtime: Runtime[Context]
     ) -> Command[Any]:
         context = resolve(runtime.context)
+        _check_run_concurrency(config, len(roster))
         target = state.get("target", "")
         ref = parse_pull_ref(target)
         if ref is not None:
@@ -45,31 +52,69 @@ def make_fetch(roster: Sequence[str], prompts_dir: Path | None) -> Any:
             raise InputError("the target is empty: give a unified diff or owner/repo#123")
         files = diffs.parse(text)
         source.warnings.extend(injection.scan(files, source.title, source.body))
-        prompts = {p.name: p for p in load_roster(prompts_dir)}
-        sends: list[Send] = []
-        skipped_by_all: dict[str, str] | None = None
-        for name in roster:
-            prompt = prompts.get(name)
-            include = prompt.include if prompt else []
-            exclude = prompt.exclude if prompt else []
-            chosen, skipped = diffs.select(files, include, exclude)
-            chunks = diffs.chunk(chosen, context.chunk_tokens) or [
-                Chunk(index=0, paths=[], changed_lines=0, text="")
-            ]
-            for c in chunks:
-                task = SpecialistTask(
-                    chunk=c.model_dump(mode="json"), source=source.model_dump(mode="json")
-                )
-                sends.append(Send(name, task))
-            if skipped_by_all is None:
-                skipped_by_all = dict(skipped)
-            else:
-                skipped_by_all = {p: r for p, r in skipped_by_all.items() if p in skipped}
-        update = {
-            "source": source.model_dump(mode="json"),
-            "diff": text,
-            "skipped": {**(skipped_by_all or {}), **source.not_reviewed},
+        prompts = {p.name: p for p in await asyncio.to_thread(load_roster, prompts_dir)}
+        plan = Plan(
+            chunk_tokens=context.chunk_tokens,
+            filters={
+                name: {
+                    "include": list(prompts[name].include) if name in prompts else [],
+                    "exclude": list(prompts[name].exclude) if name in prompts else [],
+                }
+                for name in roster
+            },
+        )
+        skipped = {
+            name: diffs.select(files, f["include"], f["exclude"])[1]
+            for name, f in plan["filters"].items()
         }
-        return Command(update=update, goto=sends)
+        update: dict[str, Any] = {
+            "source": source.model_dump(mode="json"),
+            "plan": plan,
+            "skipped": {**who_skipped(skipped), **source.not_reviewed},
+        }
+        if ref is not None:
+            update["diff"] = text
+        return Command(update=update, goto=list(roster))
 
     return fetch
+
+
+def who_skipped(skipped: dict[str, dict[str, str]]) -> dict[str, str]:
+    """path -> why, for every file at least one specialist does not read.
+
+    A file nobody reads keeps its reason as it is ("binary file"); a file some read says who
+    did not, so the coverage never leaves a gap unexplained.
+    """
+    names = list(skipped)
+    paths = dict.fromkeys(p for by_one in skipped.values() for p in by_one)
+    out: dict[str, str] = {}
+    for path in paths:
+        reasons = {n: skipped[n][path] for n in names if path in skipped[n]}
+        distinct = set(reasons.values())
+        if len(reasons) == len(names) and len(distinct) == 1:
+            out[path] = distinct.pop()
+            continue
+        by_reason: dict[str, list[str]] = {}
+        for name, why in reasons.items():
+            by_reason.setdefault(why, []).append(name)
+        parts = [f"not reviewed by {', '.join(who)}: {why}" for why, who in by_reason.items()]
+        readers = [n for n in names if n not in reasons]
+        tail = f" (reviewed by {', '.join(readers)})" if readers else ""
+        out[path] = "; ".join(parts) + tail
+    return out
+
+
+def _check_run_concurrency(config: RunnableConfig, specialists: int) -> None:
+    """Refuse a run-config ``max_concurrency`` that would stall the specialists.
+
+    LangGraph counts a specialist node as one of those tasks for as long as its chunk calls
+    run, and the calls need slots too: with ``max_concurrency`` <= the number of specialists
+    no call could ever start. Our own limit is the context's ``max_concurrency``.
+    """
+    limit = config.get("max_concurrency")
+    if limit is not None and limit <= specialists:
+        raise ConfigError(
+            f"the run config's max_concurrency={limit} would stall the {specialists} "
+            "specialists (each holds a slot while its calls wait for one): leave it unset "
+            "and set the context's max_concurrency (REVIEW_PANEL_MAX_CONCURRENCY) instead"
+        )

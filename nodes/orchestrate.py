@@ -8,6 +8,7 @@ merged findings, with the failure stated, rather than nothing.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -28,12 +29,12 @@ from graph.contracts import (
     Usage,
 )
 from graph.errors import ModelError
-from graph.state import ReviewState
+from graph.state import ReviewState, diff_text
 from nodes.specialist import context_block
+from services import cost, merge, noise, render
 from services import diff as diffs
-from services import merge, render
 from services.model import ModelChoice, call_structured
-from services.prompts import as_data, load_orchestrator
+from services.prompts import as_data, load_orchestrator, load_roster
 
 FULL_FINDINGS = 40  # findings shown to the orchestrator in full; the rest are counted
 
@@ -42,7 +43,7 @@ def make_orchestrate(prompts_dir: Path | None) -> Any:
     async def orchestrate(state: ReviewState, runtime: Runtime[Context]) -> dict[str, Any]:
         context = resolve(runtime.context)
         source = Source.model_validate(state["source"])
-        files = diffs.parse(state["diff"])
+        files = diffs.parse(diff_text(state))
         anchors = diffs.Anchors(files)
         reports = [ChunkReport.model_validate(r) for r in state.get("reports", [])]
         notes = list(source.warnings) + [n for r in reports for n in r.notes]
@@ -52,20 +53,20 @@ def make_orchestrate(prompts_dir: Path | None) -> Any:
             if r.status == "failed"
         ]
         findings = [f for r in reports for f in r.findings]
-        kept = [f for f in findings if f.severity.rank >= context.min_severity.rank]
-        if len(kept) < len(findings):
-            notes.append(
-                f"{len(findings) - len(kept)} finding(s) below {context.min_severity} left out"
-            )
+        roster = await asyncio.to_thread(load_roster, prompts_dir)
+        quiet, quiet_notes = await noise.settings(context, source)
+        scales = {p.name: p.severities for p in roster if p.severities}
+        kept, dropped = noise.select(findings, quiet, noise.code_lines(files), scales)
+        notes += quiet_notes + dropped
         comments = merge.merge(kept, anchors)
-        comments, capped = _cap_inline(comments, context.max_inline_comments)
+        comments, capped = _cap_inline(comments, quiet.max_inline_comments)
         if capped:
             notes.append(
                 f"{capped} lower-ranked comment(s) moved to the review body "
-                f"(at most {context.max_inline_comments} inline)"
+                f"(at most {quiet.max_inline_comments} inline)"
             )
         usage = _usage_by_specialist(reports)
-        prompt = load_orchestrator(prompts_dir)
+        prompt = await asyncio.to_thread(load_orchestrator, prompts_dir)
         disputed = [c for c in comments if c.disagreement]
         summary = ""
         try:
@@ -108,6 +109,14 @@ def make_orchestrate(prompts_dir: Path | None) -> Any:
             notes=notes,
             coverage=_coverage(reports, state.get("skipped", {})),
             usage=usage,
+            cost=cost.estimate(
+                usage,
+                cost.models_by_participant(
+                    ((p.name, p.model) for p in roster), prompt.model, context.model
+                ),
+                context,
+            ),
+            noise=quiet,
         )
         return {"draft": draft.model_dump(mode="json")}
 
@@ -201,12 +210,24 @@ def _usage_by_specialist(reports: list[ChunkReport]) -> dict[str, Usage]:
 
 
 def _coverage(reports: list[ChunkReport], skipped: dict[str, str]) -> Coverage:
+    """Files and changed lines each specialist read; a file split over chunks counts once.
+
+    Every changed line is in exactly one chunk per specialist, so lines add up per chunk;
+    files are counted as distinct paths (read: in at least one chunk that was reviewed).
+    """
     reviewed: dict[str, dict[str, int]] = {}
+    files: dict[str, dict[str, set[str]]] = {}
     for r in reports:
         entry = reviewed.setdefault(r.specialist, {"files": 0, "lines": 0, "failed_lines": 0})
+        paths = files.setdefault(r.specialist, {"ok": set(), "failed": set()})
         if r.status == "ok":
-            entry["files"] += len(r.paths)
+            paths["ok"].update(r.paths)
             entry["lines"] += r.changed_lines
         elif r.status == "failed":
+            paths["failed"].update(r.paths)
             entry["failed_lines"] += r.changed_lines
+    for name, entry in reviewed.items():
+        entry["files"] = len(files[name]["ok"])
+        if files[name]["failed"]:
+            entry["failed_files"] = len(files[name]["failed"])
     return Coverage(reviewed=reviewed, skipped=dict(skipped))

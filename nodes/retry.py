@@ -34,8 +34,9 @@ def make_retry(prompts_dir: Path | None) -> Any:
         async def again(report: ChunkReport) -> dict[str, Any]:
             assert report.task is not None
             async with gate:
+                prompt = await asyncio.to_thread(load_specialist, report.specialist, prompts_dir)
                 result = await review_chunk(
-                    load_specialist(report.specialist, prompts_dir),
+                    prompt,
                     Chunk.model_validate(report.task["chunk"]),
                     Source.model_validate(report.task["source"]),
                     context,

@@ -1,22 +1,29 @@
 """A specialist: one narrow reviewer (security, performance, style, or any YAML-defined one).
 
-Each task is one chunk of the diff. The prompt file is read anew for every run, so editing
-it changes the next review. Model failures do not sink the review: the task reports
-``failed`` with the reason, and the draft says which files that specialist could not review.
+The node reads the diff from state, splits the files it applies to into chunks (with the
+settings ``fetch`` fixed in ``plan``) and reviews every chunk concurrently, each as a LangGraph
+task: a task's result is saved as soon as it returns, so a run that crashes mid-review resumes
+with only the unfinished calls. All specialists' calls share one limiter (``services.limits``).
+The prompt file is read anew for every run, so editing it changes the next review. Model
+failures do not sink the review: the chunk reports ``failed`` with the reason, and the draft
+says which files that specialist could not review.
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
+from langgraph.func import task
 from langgraph.runtime import Runtime
 
 from graph.context import Context, resolve
 from graph.contracts import Chunk, ChunkReport, Finding, Severity, Source, SpecialistAnswer
 from graph.errors import ModelError
-from graph.state import SpecialistTask
-from services import citations, secrets
+from graph.state import ReviewState, diff_text
+from services import citations, limits, secrets
+from services import diff as diffs
 from services.model import ModelChoice, call_structured
 from services.prompts import SpecialistPrompt, as_data, load_specialist
 
@@ -32,25 +39,56 @@ def context_block(source: Source) -> str:
 def make_specialist(name: str, prompts_dir: Path | None) -> Any:
     """The node for the specialist ``name``, defined by ``prompts/<file>.yaml``."""
 
-    async def review(task: SpecialistTask, runtime: Runtime[Context]) -> dict[str, Any]:
+    async def review(state: ReviewState, runtime: Runtime[Context]) -> dict[str, Any]:
         context = resolve(runtime.context)
-        chunk = Chunk.model_validate(task["chunk"])
-        source = Source.model_validate(task["source"])
-        base = {"specialist": name, "chunk": chunk.index, "paths": chunk.paths}
-        if not chunk.paths:
+        source = Source.model_validate(state["source"])
+        chunks = _chunks(name, state)
+        if not chunks:
             report = ChunkReport(
-                **base,
+                specialist=name,
+                chunk=0,
+                paths=[],
                 changed_lines=0,
                 status="skipped",
                 notes=["no file in this diff is for this reviewer"],
             )
             return {"reports": [report.model_dump(mode="json")]}
-        prompt = load_specialist(name, prompts_dir)
-        report = await review_chunk(prompt, chunk, source, context)
-        return {"reports": [report.model_dump(mode="json")]}
+        prompt = await asyncio.to_thread(load_specialist, name, prompts_dir)
+        info = runtime.execution_info
+        limiter = limits.shared(
+            info.checkpoint_id if info else None, context.max_concurrency, context.max_rps
+        )
+        calls = [review_one_chunk(prompt, c, source, context, limiter) for c in chunks]
+        return {"reports": list(await asyncio.gather(*calls))}
 
     review.__name__ = name
     return review
+
+
+def _chunks(name: str, state: ReviewState) -> list[Chunk]:
+    plan = state["plan"]
+    filters = plan["filters"].get(name, {})
+    files = diffs.parse(diff_text(state))
+    chosen, _ = diffs.select(files, filters.get("include", []), filters.get("exclude", []))
+    return diffs.chunk(chosen, plan["chunk_tokens"])
+
+
+@task
+async def review_one_chunk(
+    prompt: SpecialistPrompt,
+    chunk: Chunk,
+    source: Source,
+    context: Context,
+    limiter: limits.Limiter,
+) -> dict[str, Any]:
+    """One chunk, as a LangGraph task: its result is checkpointed when it returns.
+
+    Its arguments are not stored (only the result is), so the chunk text costs no space; on
+    resume the node calls the tasks again in the same order and gets the saved results back.
+    """
+    async with limiter:
+        report = await review_chunk(prompt, chunk, source, context)
+    return report.model_dump(mode="json")
 
 
 async def review_chunk(

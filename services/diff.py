@@ -135,8 +135,10 @@ def select(
             skipped[f.path] = "no added or changed lines"
         elif include and not matches(f.path, include):
             skipped[f.path] = "not in this reviewer's include patterns"
-        elif matches(f.path, exclude) or (not include and matches(f.path, DEFAULT_EXCLUDES)):
+        elif not include and matches(f.path, DEFAULT_EXCLUDES):
             skipped[f.path] = "excluded (lockfile, generated, minified or vendored)"
+        elif matches(f.path, exclude):
+            skipped[f.path] = "in this reviewer's exclude patterns"
         else:
             chosen.append(f)
     return chosen, skipped

@@ -266,6 +266,30 @@ async def head_now(source: Source) -> str:
     return await asyncio.to_thread(read)
 
 
+async def read_file(source: Source, path: str, ref: str) -> str | None:
+    """The text of ``path`` at commit ``ref`` of the PR's repository; None if there is none.
+
+    Used for the repository's own settings (``.review-panel.yaml``), read at the PR's base so
+    that a pull request cannot change how its own review is filtered.
+    """
+
+    def read() -> str | None:
+        g = _client(str(source.api_url))
+        try:
+            repo = _call(source.label, lambda: g.get_repo(f"{source.owner}/{source.repo}"))
+            try:
+                found = _call(f"{source.label} {path}", lambda: repo.get_contents(path, ref=ref))
+            except GitHubNotFoundError:
+                return None
+            if isinstance(found, list):  # a directory of that name
+                return None
+            return bytes(found.decoded_content).decode("utf-8")
+        finally:
+            g.close()
+
+    return await asyncio.to_thread(read)
+
+
 def _existing(pr: PullRequest, thread_id: str) -> Any:
     tag = render.marker_for_thread(thread_id) + " "
     for review in pr.get_reviews():

@@ -80,6 +80,7 @@ def to_comment(group: Sequence[Finding], anchors: Anchors) -> ReviewComment:
                 title=f.title,
                 rationale=f.rationale,
                 confidence=f.confidence,
+                category=f.category,
             )
             for f in sorted(group, key=lambda f: -f.severity.rank)
         ],
@@ -93,8 +94,24 @@ def rank(comments: Iterable[ReviewComment]) -> list[ReviewComment]:
     return sorted(comments, key=lambda c: (-c.severity.rank, c.path, c.start_line, c.id))
 
 
+def one_view_each(group: Sequence[Finding]) -> list[Finding]:
+    """Within one cluster, one finding per specialist and category: the most severe, then the
+    most confident. (A specialist's model and its secret patterns both flagging the same
+    token are one problem, not two views.)"""
+
+    def view(f: Finding) -> tuple[str, str]:
+        return f.specialist, " ".join(f.category.lower().split())
+
+    best: dict[tuple[str, str], Finding] = {}
+    for f in group:
+        held = best.get(view(f))
+        if held is None or (f.severity.rank, f.confidence) > (held.severity.rank, held.confidence):
+            best[view(f)] = f
+    return [f for f in group if best[view(f)] is f]
+
+
 def merge(findings: Sequence[Finding], anchors: Anchors) -> list[ReviewComment]:
-    return rank(to_comment(g, anchors) for g in cluster(dedupe(findings)))
+    return rank(to_comment(one_view_each(g), anchors) for g in cluster(dedupe(findings)))
 
 
 def verdict(comments: Sequence[ReviewComment]) -> tuple[Verdict, str]:

@@ -17,6 +17,7 @@ from typing import Annotated, Any, ClassVar, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from graph.contracts import Severity
 from graph.errors import PromptError
 
 PROMPTS_ENV = "REVIEW_PANEL_PROMPTS"
@@ -57,6 +58,17 @@ class SpecialistPrompt(_PromptFile):
     exclude: list[str] = Field(default_factory=list)
     order: int = 100
     report_secrets: bool = False  # also report well-known secret formats found by pattern
+    # The severities this reviewer may use (e.g. [info, low, medium] for style). The scale is
+    # stated to the model; a finding outside it is clamped to the nearest allowed severity.
+    severities: Annotated[list[Severity], Field(min_length=1)] | None = None
+
+    def with_scale(self) -> SpecialistPrompt:
+        """The prompt with its severity scale stated at the end of the system prompt."""
+        if not self.severities:
+            return self
+        scale = ", ".join(s.value for s in sorted(set(self.severities), key=lambda s: s.rank))
+        note = f"\n\nUse only these severities: {scale}."
+        return self.model_copy(update={"system": self.system.rstrip("\n") + note})
 
 
 class OrchestratorPrompt(_PromptFile):
@@ -123,6 +135,8 @@ def load_prompt(path: Path) -> SpecialistPrompt | OrchestratorPrompt:
         raise PromptError(f"{path}: key 'user': missing placeholder(s) {_braced(missing)}")
     if isinstance(prompt, SpecialistPrompt) and prompt.name in RESERVED_NAMES:
         raise PromptError(f"{path}: key 'name': {prompt.name!r} is reserved for a graph node")
+    if isinstance(prompt, SpecialistPrompt):
+        return prompt.with_scale()
     return prompt
 
 

@@ -6,7 +6,15 @@ before the approval pause, and ``post`` sends them as they are.
 
 from __future__ import annotations
 
-from graph.contracts import ApprovedReview, DraftReview, ReviewComment, Side, Source
+from graph.contracts import (
+    ApprovedReview,
+    DraftReview,
+    NoiseControl,
+    ReviewComment,
+    Side,
+    Source,
+)
+from services import cost
 
 MARKER_PREFIX = "<!-- review-panel:"
 
@@ -44,7 +52,7 @@ def comment_body(c: ReviewComment, suggest: bool) -> str:
     parts = [f"**{c.severity.upper()} · {c.category}** — {c.title}", "", lead.rationale]
     others = c.perspectives[1:]
     if others:
-        parts += ["", "Other reviewers on these lines:"]
+        parts += ["", "Other views on these lines:"]
         parts += [f"- **{p.specialist}** ({p.severity}): {p.title}. {p.rationale}" for p in others]
     if c.resolution:
         views = ", ".join(f"{p.specialist}: {p.severity}" for p in c.perspectives)
@@ -99,7 +107,24 @@ def draft_markdown(draft: DraftReview, source: Source) -> str:
             )
         for path, why in draft.coverage.skipped.items():
             out.append(f"- skipped `{path}`: {why}")
+        out.append("")
+    if draft.noise is not None:
+        out += ["## Noise control", "", f"- {noise_line(draft.noise)}", ""]
+    if draft.cost.lines:
+        out += ["## Usage and estimated cost", ""]
+        out += [f"- {line}" for line in cost.summary_lines(draft.cost)]
     return "\n".join(out).rstrip() + "\n"
+
+
+def noise_line(noise: NoiseControl) -> str:
+    """The thresholds a draft was filtered with, and where each came from."""
+    where = noise.sources
+    return (
+        f"min severity {noise.min_severity} ({where.get('min_severity', 'default')}), "
+        f"min confidence {noise.min_confidence:g} ({where.get('min_confidence', 'default')}), "
+        f"at most {noise.max_inline_comments} inline comment(s) "
+        f"({where.get('max_inline_comments', 'default')})"
+    )
 
 
 def review_body(summary: str, body_comments: list[ReviewComment], failures: list[str]) -> str:
@@ -107,13 +132,15 @@ def review_body(summary: str, body_comments: list[ReviewComment], failures: list
     out = [summary.strip()]
     if body_comments:
         out += ["", "**Further findings** (not on lines of this diff):", ""]
-        for c in body_comments:
-            out.append(
-                f"- **{c.severity.upper()}** {_where(c)}: {c.title}. {c.perspectives[0].rationale}"
-            )
+        out += [body_line(c) for c in body_comments]
     if failures:
         out += ["", "**Not fully reviewed:**", ""] + [f"- {f}" for f in failures]
     return "\n".join(out)
+
+
+def body_line(c: ReviewComment) -> str:
+    """How a comment that is not inline appears in the review body (one list item)."""
+    return f"- **{c.severity.upper()}** {_where(c)}: {c.title}. {c.perspectives[0].rationale}"
 
 
 def marker(thread_id: str, digest: str) -> str:

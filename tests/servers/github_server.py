@@ -9,6 +9,7 @@ on 127.0.0.1 under both the plain and the Enterprise (``/api/v3``) prefix.
 
 from __future__ import annotations
 
+import base64
 import codecs
 import contextlib
 import copy
@@ -243,6 +244,7 @@ _ROUTES = [
         ("GET", _PULL + r"/reviews/(?P<rid>\d+)", "_get_review"),
         ("GET", _PULL + r"/reviews/(?P<rid>\d+)/comments", "_get_comments"),
         ("GET", _PULL + "/comments", "_get_comments"),
+        ("GET", _REPO + r"/contents/(?P<path>.+)", "_get_contents"),
     ]
 ]
 
@@ -269,6 +271,7 @@ class GitHubServer:
         self._pulls: dict[tuple[str, str, int], PullRecord] = {}
         self._visible: dict[tuple[str, str], bool] = {}
         self._faults: list[_Fault] = []
+        self._contents: dict[tuple[str, str, str, str], bytes] = {}  # (o, r, ref, path) -> data
         self._limit: tuple[str, int, int] = ("primary", 0, 0)  # kind, count, reset_in
         self._used, self._reset = 0, int(time.time()) + 3600
         self._ids = itertools.count(1001)
@@ -353,6 +356,12 @@ class GitHubServer:
             pr.diffs[new_sha] = pr.diff if data is None else data
             self._diff(pr, new_sha)
             pr.head_sha = new_sha
+
+    def add_file(self, owner: str, repo: str, ref: str, path: str, content: str | bytes) -> None:
+        """A file of the repository at commit ``ref``, served by ``GET .../contents/{path}``."""
+        data = content.encode() if isinstance(content, str) else content
+        with self._lock:
+            self._contents[(owner.lower(), repo.lower(), ref, path)] = data
 
     def reviews(self, owner: str, repo: str, number: int) -> list[dict[str, Any]]:
         """Stored reviews (deep copies), each with the comment dicts exactly as posted."""
@@ -569,6 +578,30 @@ class GitHubServer:
 
     def _get_repo(self, ctx: _Ctx) -> Response:
         return 200, {}, self._repo_json(ctx)
+
+    def _get_contents(self, ctx: _Ctx) -> Response:
+        """A file's content (base64), at ``?ref=`` or the default branch's newest added."""
+        owner, repo, path = ctx.pr.owner.lower(), ctx.pr.repo.lower(), ctx.args["path"]
+        ref = ctx.request.query.get("ref")
+        found = [
+            (r, data)
+            for (o, n, r, p), data in self._contents.items()
+            if (o, n, p) == (owner, repo, path) and (ref is None or r == ref)
+        ]
+        if not found:
+            raise ApiError(404, "Not Found")
+        _, data = found[-1]
+        url = f"{ctx.base}/repos/{ctx.pr.owner}/{ctx.pr.repo}/contents/{path}"
+        return 200, {}, {
+            "type": "file",
+            "encoding": "base64",
+            "size": len(data),
+            "name": path.rsplit("/", 1)[-1],
+            "path": path,
+            "content": base64.b64encode(data).decode(),
+            "sha": _sha1(data),
+            "url": url + (f"?ref={ref}" if ref else ""),
+        }
 
     def _get_commit(self, ctx: _Ctx) -> Response:
         sha, repo = ctx.args["sha"], (ctx.pr.owner, ctx.pr.repo)

@@ -96,6 +96,7 @@ SPECIALIST_MARKERS = {
     "security": "security reviewer",
     "performance": "performance reviewer",
     "style": "style reviewer",
+    "generalist": "generalist reviewer",  # evals/generalist: one reviewer, every rule
 }
 
 
@@ -106,6 +107,11 @@ def which(request: ChatRequest) -> str:
         if marker in request.system:
             return name
     return "unknown"
+
+
+def _rules_for(name: str) -> list[tuple[str, tuple[re.Pattern[str], str, str, str]]]:
+    """(whose rule, rule) pairs: a specialist's own, or every one for the generalist."""
+    return [(o, r) for o, rules in RULES.items() if name in (o, "generalist") for r in rules]
 
 
 def findings_for(name: str, user: str) -> list[dict[str, Any]]:
@@ -125,10 +131,10 @@ def findings_for(name: str, user: str) -> list[dict[str, Any]]:
             in_loop_indent = None
         if line.marker != "+":
             continue
-        for pattern, category, severity, title in RULES.get(name, []):
+        for owner, (pattern, category, severity, title) in _rules_for(name):
             if not pattern.search(line.code):
                 continue
-            if name == "performance" and not loop_here:
+            if owner == "performance" and not loop_here:
                 continue
             found.append(
                 {

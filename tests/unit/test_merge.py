@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from graph.contracts import Finding, Severity, Side, Verdict
+import pytest
+
+from graph.context import Context
+from graph.contracts import Finding, NoiseControl, Severity, Side, Verdict
+from graph.errors import ConfigError
 from services import diff as diffs
-from services import merge
+from services import merge, noise
 
 DIFF = """\
 --- a/app.py
@@ -84,3 +88,167 @@ def test_comment_ids_are_stable_across_runs() -> None:
     again = merge.merge([finding("security", 2, 2, "high")], ANCHORS)
     assert first[0].id == again[0].id
     assert first[0].side == Side.RIGHT
+
+
+# --- one view per specialist and category --------------------------------------------------
+
+
+def test_one_specialist_flagging_one_problem_twice_is_one_view_the_surest() -> None:
+    model = finding("security", 2, 2, "critical", "Secret committed")
+    pattern = finding("security", 2, 2, "critical", "GitHub token committed").model_copy(
+        update={"confidence": 0.95}
+    )
+    (comment,) = merge.merge([model, pattern], ANCHORS)
+    assert [p.title for p in comment.perspectives] == ["GitHub token committed"]
+    assert not comment.disagreement
+
+
+def test_perspectives_keep_each_specialists_category() -> None:
+    sql = finding("security", 3, 3, "high").model_copy(update={"category": "sql-injection"})
+    loop = finding("performance", 3, 3, "medium").model_copy(update={"category": "n-plus-one"})
+    (comment,) = merge.merge([sql, loop], ANCHORS)
+    assert [(p.specialist, p.category) for p in comment.perspectives] == [
+        ("security", "sql-injection"),
+        ("performance", "n-plus-one"),
+    ]
+
+
+# --- noise control ---------------------------------------------------------------------------
+
+CODE = noise.code_lines(diffs.parse(DIFF))
+
+
+def quiet(**settings: object) -> NoiseControl:
+    return NoiseControl.model_validate(settings)
+
+
+def said(specialist: str, line: int, title: str, rationale: str, **extra: object) -> Finding:
+    return finding(specialist, line, line, "medium", title).model_copy(
+        update={"rationale": rationale, **extra}
+    )
+
+
+def test_a_title_that_is_the_code_itself_restates_it() -> None:
+    assert noise.restates_code(said("style", 3, "c = 3", "It sets c."), "c = 3")
+
+
+def test_a_rationale_made_of_the_codes_own_words_restates_it() -> None:
+    code = "total = price * quantity"
+    assert noise.restates_code(said("style", 3, "Total", "total = price * quantity."), code)
+
+
+def test_a_rationale_that_says_what_to_change_is_kept() -> None:
+    code = 'query = f"SELECT * FROM users WHERE name = {name}"'
+    kept = said("security", 3, "SQL built from input", "Use a bound parameter instead of {name}.")
+    assert not noise.restates_code(kept, code)
+
+
+def test_a_finding_with_a_suggestion_is_never_a_restatement() -> None:
+    f = said("style", 3, "c = 3", "c = 3", suggestion="count = 3")
+    assert not noise.restates_code(f, "c = 3")
+
+
+def test_nothing_restates_a_line_without_words() -> None:
+    assert not noise.restates_code(said("style", 3, "}", "}"), "}")
+
+
+def test_select_drops_low_unsure_and_restating_findings_and_says_so() -> None:
+    findings = [
+        finding("security", 2, 2, "high", "real problem"),
+        finding("style", 3, 3, "info", "too minor"),
+        finding("performance", 4, 4, "high", "a guess").model_copy(update={"confidence": 0.2}),
+        said("style", 5, "e = 5", "Sets e to 5."),
+    ]
+    kept, notes = noise.select(findings, quiet(min_severity="low", min_confidence=0.5), CODE, {})
+    assert [f.title for f in kept] == ["real problem"]
+    assert notes == [
+        "1 finding(s) below low left out",
+        "1 finding(s) with confidence below 0.5 left out",
+        "1 finding(s) that only restated the code left out",
+    ]
+
+
+def test_a_severity_outside_the_scale_is_clamped_to_the_nearest_lower_on_a_tie() -> None:
+    assert noise.clamp(Severity.CRITICAL, [Severity.INFO, Severity.LOW]) == Severity.LOW
+    assert noise.clamp(Severity.MEDIUM, [Severity.LOW, Severity.HIGH]) == Severity.LOW
+    assert noise.clamp(Severity.INFO, [Severity.MEDIUM, Severity.HIGH]) == Severity.MEDIUM
+    assert noise.clamp(Severity.HIGH, []) == Severity.HIGH
+
+
+def test_clamping_happens_before_the_severity_threshold() -> None:
+    loud = finding("style", 2, 2, "critical", "long function")
+    kept, notes = noise.select(
+        [loud], quiet(min_severity="medium"), CODE, {"style": [Severity.INFO, Severity.LOW]}
+    )
+    assert kept == []  # clamped to low, then below medium
+    assert notes[0] == "1 finding(s) outside their specialist's severity scale clamped"
+
+
+# --- where the thresholds come from ----------------------------------------------------------
+
+
+def test_each_threshold_comes_from_the_run_then_the_repository_then_the_default() -> None:
+    repo, problem = noise.parse_repo_settings("min_severity: high\nmin_confidence: 0.8\n", "f")
+    assert problem == ""
+    effective = noise.effective(Context(min_confidence=0.3), repo)
+    assert (effective.min_severity, effective.min_confidence, effective.max_inline_comments) == (
+        Severity.HIGH,
+        0.3,
+        25,
+    )
+    assert effective.sources == {
+        "min_severity": "repository",
+        "min_confidence": "run",
+        "max_inline_comments": "default",
+    }
+
+
+def test_an_environment_variable_is_a_run_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REVIEW_PANEL_MAX_COMMENTS", "3")
+    repo, _ = noise.parse_repo_settings("max_inline_comments: 10", "f")
+    effective = noise.effective(Context(), repo)
+    assert (effective.max_inline_comments, effective.sources["max_inline_comments"]) == (3, "run")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("min_severty: high", "ignored f: unknown key 'min_severty' (allowed: min_severity"),
+        ("min_confidence: 2", "ignored f: key 'min_confidence': Input should be less than"),
+        ("min_severity: urgent", "ignored f: key 'min_severity': Input should be"),
+        ("- a list", "ignored f: expected a mapping of min_severity"),
+        ("a: [", "ignored f: not valid YAML"),
+    ],
+)
+def test_a_repository_file_that_does_not_validate_is_ignored_with_the_reason(
+    text: str, problem: str
+) -> None:
+    settings, why = noise.parse_repo_settings(text, "f")
+    assert settings is None
+    assert why.startswith(problem)
+
+
+def test_an_empty_repository_file_sets_nothing() -> None:
+    settings, why = noise.parse_repo_settings("", "f")
+    assert settings == noise.RepoSettings() and why == ""
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("REVIEW_PANEL_MIN_CONFIDENCE", "1.5", "min_confidence must be between 0 and 1"),
+        ("REVIEW_PANEL_MIN_SEVERITY", "urgent", "REVIEW_PANEL_MIN_SEVERITY='urgent' is not valid"),
+        ("REVIEW_PANEL_MAX_COMMENTS", "-1", "max_inline_comments must be >= 0"),
+    ],
+)
+def test_a_bad_noise_setting_is_a_one_line_config_error(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError, match=message):
+        Context()
+
+
+def test_a_bad_severity_flag_names_the_choices() -> None:
+    with pytest.raises(ConfigError, match="min_severity 'urgent' is not one of info, low, medium"):
+        Context.from_overrides(min_severity="urgent")

@@ -1,0 +1,88 @@
+"""How many bytes one review leaves in the CLI's SQLite checkpoint database.
+
+    .venv/bin/python -m bench.checkpoint_size [--kib 1000] [--pr]
+
+Reviews a generated diff of about ``--kib`` KiB (as a local diff, or with ``--pr`` as a pull
+request on the loopback GitHub server), approves it, and prints the database's size against
+the diff plus the findings, with where the bytes are: checkpoint blobs and pending writes,
+per channel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import harness
+from bench.prs import large_pr
+
+BYTES_PER_LINE = 74  # of the generated diff, measured: sizes a diff by its changed lines
+
+
+@dataclass
+class Size:
+    diff: int
+    findings: int
+    db: int
+    blobs: int  # checkpoints.checkpoint, as stored
+    writes: dict[str, int]  # writes.value by channel, as stored
+
+    @property
+    def ratio(self) -> float:
+        return self.db / (self.diff + self.findings)
+
+
+def stored(db: Path) -> tuple[int, dict[str, int]]:
+    con = sqlite3.connect(db)
+    try:
+        (blobs,) = con.execute("SELECT COALESCE(SUM(LENGTH(checkpoint)), 0) FROM checkpoints")
+        writes: dict[str, int] = defaultdict(int)
+        for channel, size in con.execute(
+            "SELECT channel, SUM(LENGTH(value)) FROM writes GROUP BY channel"
+        ):
+            writes[channel] += int(size or 0)
+    finally:
+        con.close()
+    return int(blobs[0]), dict(writes)
+
+
+async def measure(kib: int = 1000, pr: bool = False, latency: float = 0.0) -> Size:
+    """Review and approve a generated diff of about ``kib`` KiB; measure the database."""
+    text = large_pr(files=200, changed_lines=max(300, kib * 1024 // BYTES_PER_LINE))
+    with harness.servers(latency) as (_, github), tempfile.TemporaryDirectory() as tmp:
+        target = text
+        if pr:
+            github.add_pull("octo", "big", 1, text, title="A large change")
+            target = "octo/big#1"
+        db = Path(tmp) / "reviews.sqlite"
+        run = await harness.review(target, db)
+        blobs, writes = stored(db)
+        return Size(len(text.encode()), run.findings_bytes(), run.db_bytes, blobs, writes)
+
+
+def report(size: Size, label: str) -> str:
+    top = sorted(size.writes.items(), key=lambda kv: -kv[1])[:4]
+    writes = ", ".join(f"{ch} {n / 1024:.0f} KiB" for ch, n in top)
+    return (
+        f"{label}: diff {size.diff / 1024:.0f} KiB + findings {size.findings / 1024:.0f} KiB; "
+        f"database {size.db / 1024:.0f} KiB = {size.ratio:.2f}x "
+        f"(checkpoint blobs {size.blobs / 1024:.0f} KiB; writes: {writes})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kib", type=int, default=1000, help="size of the diff (KiB)")
+    parser.add_argument("--pr", action="store_true", help="review it as a pull request")
+    args = parser.parse_args()
+    size = asyncio.run(measure(args.kib, args.pr))
+    print(report(size, "pull request" if args.pr else "local diff"))
+
+
+if __name__ == "__main__":
+    main()
