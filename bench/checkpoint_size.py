@@ -1,11 +1,12 @@
 """How many bytes one review leaves in the CLI's SQLite checkpoint database.
 
-    .venv/bin/python -m bench.checkpoint_size [--kib 1000] [--pr]
+    .venv/bin/python -m bench.checkpoint_size [--kib 1000] [--pr] [--real] [--no-compression]
 
-Reviews a generated diff of about ``--kib`` KiB (as a local diff, or with ``--pr`` as a pull
-request on the loopback GitHub server), approves it, and prints the database's size against
-the diff plus the findings, with where the bytes are: checkpoint blobs and pending writes,
-per channel.
+Reviews a generated diff of about ``--kib`` KiB (``--real``: real Python code instead; ``--pr``:
+as a pull request on the loopback GitHub server), approves it, and prints the database's size
+against the diff plus the findings, with where the bytes are: checkpoint blobs and pending
+writes, per channel. ``--no-compression`` stores checkpoints as LangGraph does by default, to
+see what the state's design saves on its own.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
 from bench import harness
-from bench.prs import large_pr
+from bench.prs import large_pr, real_code_pr
 
 BYTES_PER_LINE = 74  # of the generated diff, measured: sizes a diff by its changed lines
 
@@ -51,10 +54,13 @@ def stored(db: Path) -> tuple[int, dict[str, int]]:
     return int(blobs[0]), dict(writes)
 
 
-async def measure(kib: int = 1000, pr: bool = False, latency: float = 0.0) -> Size:
-    """Review and approve a generated diff of about ``kib`` KiB; measure the database."""
-    text = large_pr(files=200, changed_lines=max(300, kib * 1024 // BYTES_PER_LINE))
-    with harness.servers(latency) as (_, github), tempfile.TemporaryDirectory() as tmp:
+async def measure(kib: int = 1000, pr: bool = False, real: bool = False) -> Size:
+    """Review and approve a diff of about ``kib`` KiB; measure the database."""
+    if real:
+        text = real_code_pr(kib)
+    else:
+        text = large_pr(files=200, changed_lines=max(300, kib * 1024 // BYTES_PER_LINE))
+    with harness.servers(0.0) as (_, github), tempfile.TemporaryDirectory() as tmp:
         target = text
         if pr:
             github.add_pull("octo", "big", 1, text, title="A large change")
@@ -79,9 +85,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kib", type=int, default=1000, help="size of the diff (KiB)")
     parser.add_argument("--pr", action="store_true", help="review it as a pull request")
+    parser.add_argument("--real", action="store_true", help="real Python code, not generated")
+    parser.add_argument(
+        "--no-compression", action="store_true", help="LangGraph's default encoding"
+    )
     args = parser.parse_args()
-    size = asyncio.run(measure(args.kib, args.pr))
-    print(report(size, "pull request" if args.pr else "local diff"))
+    if args.no_compression:
+        import graph.serde
+
+        graph.serde.compressed = lambda inner=None: inner or JsonPlusSerializer()
+    size = asyncio.run(measure(args.kib, args.pr, args.real))
+    what = ("real code" if args.real else "generated") + (" pull request" if args.pr else " diff")
+    print(report(size, what + (", uncompressed" if args.no_compression else "")))
 
 
 if __name__ == "__main__":

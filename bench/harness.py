@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.servers import github_server
 from tests.servers.github_server import GitHubServer
 from tests.servers.openai_server import ModelServer
 from tests.servers.panel_model import answer
@@ -40,9 +41,27 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def _no_nagle() -> Iterator[None]:
+    """Answer GitHub requests without Nagle's delay, as production servers do.
+
+    The loopback GitHub server writes headers and body separately on keep-alive connections,
+    so each answer waits ~40 ms for the client's delayed ACK: an artefact of the test server
+    (api.github.com sets TCP_NODELAY) that would be charged to the reviewer here.
+    """
+    handler = github_server._Handler
+    before = handler.disable_nagle_algorithm
+    handler.disable_nagle_algorithm = True
+    try:
+        yield
+    finally:
+        handler.disable_nagle_algorithm = before
+
+
+@contextlib.contextmanager
 def servers(latency: float) -> Iterator[tuple[ModelServer, GitHubServer]]:
     """The rule-based model with ``latency`` seconds per call, and a GitHub server."""
     with (
+        _no_nagle(),
         ModelServer(answer, latency=latency) as model,
         GitHubServer(token=GITHUB_TOKEN) as github,
         environment(
@@ -101,7 +120,7 @@ async def review(target: str, db: Path, approve: bool = True, **overrides: Any) 
             pass
         to_draft = time.perf_counter() - started
         if approve:
-            resume = Command(resume={"decisions": [{"type": "approve"}]})
+            resume: Command[Any] = Command(resume={"decisions": [{"type": "approve"}]})
             async for _ in session.app.astream(
                 resume, _config(thread, context), context=context, durability="sync"
             ):

@@ -29,7 +29,7 @@ class Zlib(CipherProtocol):
 
     def decrypt(self, ciphername: str, ciphertext: bytes) -> bytes:
         if ciphername != "zlib":
-            raise ValueError(f"checkpoint encoded as {ciphername!r}, which this version cannot read")
+            raise ValueError(f"checkpoint encoded as {ciphername!r}: this version reads only zlib")
         return zlib.decompress(ciphertext)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import fnmatch
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -68,7 +69,17 @@ class FileChange:
 
 
 def parse(text: str) -> list[FileChange]:
-    """Parse a unified diff; an empty, malformed or truncated one is an ``InputError``."""
+    """Parse a unified diff; an empty, malformed or truncated one is an ``InputError``.
+
+    fetch, every specialist and orchestrate each read the same diff, so the last few parses
+    are kept (a 1 MB diff takes ~50 ms, on the path to the first model call). Callers get
+    their own list but share the ``FileChange``s, which nothing modifies after parsing.
+    """
+    return list(_parse(text))
+
+
+@functools.lru_cache(maxsize=2)
+def _parse(text: str) -> tuple[FileChange, ...]:
     if not text.strip():
         raise InputError("the diff is empty: nothing to review")
     try:
@@ -79,7 +90,7 @@ def parse(text: str) -> list[FileChange]:
         ) from None
     if not list(patch):
         raise InputError("no file changes found: the input is not a unified diff")
-    return [_index(pf) for pf in patch]
+    return tuple(_index(pf) for pf in patch)
 
 
 def _status(pf: PatchedFile) -> str:

@@ -111,7 +111,7 @@ async def test_a_file_split_over_several_chunks_counts_once_in_the_coverage(
     model_env: ModelServer,
 ) -> None:
     body = "".join(f"+value_{i} = compute({i})\n" for i in range(400))
-    text = f"diff --git a/big.py b/big.py\nnew file mode 100644\n--- /dev/null\n+++ b/big.py\n"
+    text = "diff --git a/big.py b/big.py\nnew file mode 100644\n--- /dev/null\n+++ b/big.py\n"
     text += f"@@ -0,0 +1,400 @@\n{body}"
     state = await review(text, chunk_tokens=500)
     reports = [r for r in state["reports"] if r["specialist"] == "security"]
@@ -173,7 +173,7 @@ async def test_the_orchestrator_prompt_stays_bounded_with_hundreds_of_findings(
     model_env: ModelServer,
 ) -> None:
     body = "".join(f"+value_{i} = read_input({i})\n" for i in range(500))
-    text = f"diff --git a/io.py b/io.py\nnew file mode 100644\n--- /dev/null\n+++ b/io.py\n"
+    text = "diff --git a/io.py b/io.py\nnew file mode 100644\n--- /dev/null\n+++ b/io.py\n"
     text += f"@@ -0,0 +1,500 @@\n{body}"
     model_env.handler = _many_findings
     state = await review(text)
@@ -183,9 +183,12 @@ async def test_the_orchestrator_prompt_stays_bounded_with_hundreds_of_findings(
     assert "... and 460 more: medium/validation: 460" in request.user
 
 
-def _hang_style(request: ChatRequest) -> Reply:
-    """The style reviewer never answers (until the server stops); the others answer at once."""
-    if which(request) == "style":
+HANGING = "app/mod0.py"  # in the first chunk(s) of every specialist
+
+
+def _hang_one_chunk_each(request: ChatRequest) -> Reply:
+    """Calls that show HANGING never answer (until the server stops); the others answer."""
+    if which(request) in SPECIALISTS and f'### file "{HANGING}"' in request.user:
         return Reply.json({"findings": []}, delay=120)
     return answer(request)
 
@@ -209,12 +212,14 @@ def test_a_crash_during_the_specialists_repeats_no_completed_call(
 ) -> None:
     text = large_pr(files=30, changed_lines=1_500)
     chunks = expected_chunks(text, 1000)
-    done_before_crash = len(chunks["security"]) + len(chunks["performance"])
+    calls = sum(len(c) for c in chunks.values())
+    hanging = Counter(n for n, cs in chunks.items() for c in cs if HANGING in c.paths)
+    assert set(hanging) == set(SPECIALISTS) and sum(hanging.values()) < calls / 4
     path = tmp_path / "big.diff"
     path.write_text(text)
     db = Path(cli_env["REVIEW_PANEL_DB"])
-    env = {**cli_env, "REVIEW_PANEL_CHUNK_TOKENS": "1000", "REVIEW_PANEL_MAX_CONCURRENCY": "64"}
-    model_server.handler = _hang_style
+    env = {**cli_env, "REVIEW_PANEL_CHUNK_TOKENS": "1000"}
+    model_server.handler = _hang_one_chunk_each
     proc = subprocess.Popen(
         [sys.executable, "-m", "cli", "review", str(path), "--json"],
         env=env,
@@ -225,30 +230,28 @@ def test_a_crash_during_the_specialists_repeats_no_completed_call(
     )
     try:
         assert proc.stderr is not None
-        first = proc.stderr.readline()  # "thread <id>: reviewing <label>"
-        thread = first.split()[1].rstrip(":")
+        thread = proc.stderr.readline().split()[1].rstrip(":")  # "thread <id>: reviewing ..."
         deadline = time.monotonic() + 60
-        while _saved_results(db) < done_before_crash:
+        while _saved_results(db) < calls - sum(hanging.values()):
             assert proc.poll() is None, proc.stderr.read()
             assert time.monotonic() < deadline, "the answered calls were never saved"
             time.sleep(0.05)
-        style_waiting = sum(1 for r in model_server.requests if which(r) == "style")
-        assert style_waiting == len(chunks["style"])  # all in flight, none answered
+        assert len(model_server.requests) == calls  # the hanging calls still wait
     finally:
         os.kill(proc.pid, signal.SIGKILL)  # the crash: no clean-up of any kind
         proc.wait()
-        proc.stderr.close() if proc.stderr else None
+        if proc.stderr is not None:
+            proc.stderr.close()
     model_server.handler = answer
     before = len(model_server.requests)
     # Another chunk size on resume must not matter: the thread keeps the chunks it started with.
-    resumed = run_cli(
-        "resume", thread, "--json", env={**env, "REVIEW_PANEL_CHUNK_TOKENS": "4000"}
-    )
+    resumed = run_cli("resume", thread, "--json", env={**env, "REVIEW_PANEL_CHUNK_TOKENS": "4000"})
     assert resumed.returncode == 0, resumed.stderr
     out = json.loads(resumed.stdout)
     assert out["status"] == "awaiting approval"
-    again = Counter(which(r) for r in model_server.requests[before:])
-    assert again == {"style": len(chunks["style"]), "orchestrator": 1}
+    again = model_server.requests[before:]
+    assert Counter(which(r) for r in again) == {**hanging, "orchestrator": 1}
+    assert all(f'### file "{HANGING}"' in r.user for r in again if which(r) in SPECIALISTS)
     reviewed = out["draft"]["coverage"]["reviewed"]
     for name, planned in chunks.items():
         assert reviewed[name]["lines"] == sum(c.changed_lines for c in planned)

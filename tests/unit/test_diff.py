@@ -142,3 +142,49 @@ def test_single_hunk_right_only_for_new_side_lines_of_one_hunk() -> None:
     assert anchors.single_hunk_right("app.py", 2, 3)
     assert not anchors.single_hunk_right("app.py", 5, 21)
     assert not anchors.single_hunk_right("app.py", 7, 7)
+
+
+# --- who reads which file -------------------------------------------------------------------
+
+
+def _with_readme() -> str:
+    return _many_files(1, 2) + (
+        "diff --git a/README.md b/README.md\n--- a/README.md\n+++ b/README.md\n"
+        "@@ -1 +1,2 @@\n # Title\n+More words.\n"
+    )
+
+
+def test_select_says_it_was_this_reviewers_own_patterns() -> None:
+    files = diffs.parse(_with_readme())
+    _, skipped = diffs.select(files, exclude=["*.md"])
+    assert skipped == {"README.md": "in this reviewer's exclude patterns"}
+    _, skipped = diffs.select(files, include=["*.md"])
+    assert skipped == {"f0.py": "not in this reviewer's include patterns"}
+
+
+def test_coverage_names_who_did_not_read_a_file_and_who_did() -> None:
+    from nodes.fetch import who_skipped
+
+    files = diffs.parse(
+        _with_readme() + "diff --git a/logo.png b/logo.png\nindex 1..2 100644\n"
+        "Binary files a/logo.png and b/logo.png differ\n"
+    )
+    skipped = {
+        "security": diffs.select(files, exclude=["*.md"])[1],
+        "performance": diffs.select(files, exclude=["*.md"])[1],
+        "style": diffs.select(files)[1],
+    }
+    assert who_skipped(skipped) == {
+        "README.md": "not reviewed by security, performance: in this reviewer's exclude "
+        "patterns (reviewed by style)",
+        "logo.png": "binary file",
+    }
+
+
+def test_chunks_of_a_split_file_name_it_in_each_part() -> None:
+    (change,) = diffs.parse(_many_files(1, 400))
+    chunks = diffs.chunk([change], budget_tokens=500)
+    assert len(chunks) > 2
+    assert all(c.paths == ["f0.py"] for c in chunks)
+    assert sum(c.changed_lines for c in chunks) == 400
+    assert chunks[1].text.startswith(f'### file "f0.py" (added) part 2/{len(chunks)}')
