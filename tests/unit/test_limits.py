@@ -10,8 +10,15 @@ from collections.abc import Coroutine
 from typing import Any
 
 import pytest
+from langgraph.checkpoint.memory import InMemorySaver
 
+from graph.context import Context
+from graph.workflow import build_graph
 from services import limits
+from tests.conftest import EXAMPLES
+from tests.unit.fakes import FakeModel
+
+SQL = (EXAMPLES / "sql_injection.diff").read_text()
 
 
 class Clock:
@@ -138,3 +145,32 @@ def test_a_limiter_nobody_holds_is_forgotten() -> None:
     del limiter
     gc.collect()
     assert "checkpoint-3" not in limits._live
+
+
+async def test_all_specialists_of_a_run_share_one_limiter_set_by_the_context(
+    monkeypatch: pytest.MonkeyPatch, fake_model: FakeModel
+) -> None:
+    handed_out: list[tuple[str | None, limits.Limiter]] = []
+    real_shared = limits.shared
+
+    def spy(key: str | None, concurrency: int, rps: float = 0.0) -> limits.Limiter:
+        limiter = real_shared(key, concurrency, rps)
+        handed_out.append((key, limiter))
+        return limiter
+
+    monkeypatch.setattr(limits, "shared", spy)
+    app = build_graph().compile(checkpointer=InMemorySaver())
+    context = Context(max_concurrency=3, max_rps=7.5, base_url="http://127.0.0.1:9/v1")
+    config: dict[str, Any] = {"configurable": {"thread_id": "t"}}
+    await app.ainvoke({"target": SQL}, config, context=context)
+    assert len(handed_out) == 3  # one per specialist node
+    keys = {key for key, _ in handed_out}
+    limiters = {id(limiter): limiter for _, limiter in handed_out}
+    assert len(keys) == 1 and None not in keys
+    (limiter,) = limiters.values()
+    assert (limiter.concurrency, limiter.rps) == (3, 7.5)
+    assert sorted(who for who in fake_model.who_called() if who != "orchestrator") == [
+        "performance",
+        "security",
+        "style",
+    ]
