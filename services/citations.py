@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from graph.contracts import ModelFinding, Side
 
-_FILE = re.compile(r'^### file (".*") \((?:added|modified|renamed|deleted|binary)\)')
+_FILE = re.compile(r'^### file (".*") \((?P<status>added|modified|renamed|deleted|binary)\)')
+NEARBY = 20  # lines around a hunk a model may plausibly cite (a signature just above, say)
 _ROW = re.compile(r"^(?P<new>[ \d]{6}) (?P<old>[ \d]{6}) (?P<marker>[+\- \\]) ?(?P<code>.*)$")
 
 
@@ -25,16 +26,26 @@ class Shown:
     right: dict[str, set[int]] = field(default_factory=dict)
     left: dict[str, set[int]] = field(default_factory=dict)
     added: dict[str, dict[int, str]] = field(default_factory=dict)  # path -> line -> code
+    new_files: set[str] = field(default_factory=set)  # shown whole: no line exists beyond
 
     def lines(self, path: str, side: Side) -> set[int]:
         return (self.right if side == Side.RIGHT else self.left).get(path, set())
 
     def problem(self, finding: ModelFinding) -> str:
-        """Why a finding's citation is impossible, or '' if it cites lines that were shown."""
+        """Why a finding's citation cannot be right, or '' if it may be.
+
+        Lines near what was shown may exist (the model sees hunk headers and context), and a
+        comment on them goes into the review body; lines far from anything shown, before line
+        1, or past the end of a file shown whole, are outside the file as far as the model
+        could know: a hallucination worth one repair attempt.
+        """
         shown = self.lines(finding.path, finding.side)
         if not shown:
             return ""  # an unknown path is dropped with a note elsewhere, not repaired
-        if not any(n in shown for n in range(finding.start_line, finding.end_line + 1)):
+        slack = 0 if finding.path in self.new_files else NEARBY
+        cited = range(finding.start_line, finding.end_line + 1)
+        near = any(n + d in shown for n in cited for d in range(-slack, slack + 1))
+        if finding.start_line < 1 or not near:
             low, high = min(shown), max(shown)
             return (
                 f"{finding.path} lines {finding.start_line}-{finding.end_line} ({finding.side}) "
@@ -51,6 +62,8 @@ def read(text: str) -> Shown:
         header = _FILE.match(row)
         if header:
             path = json.loads(header.group(1))
+            if header["status"] == "added":
+                shown.new_files.add(path)
             continue
         m = _ROW.match(row)
         if not m or path is None:

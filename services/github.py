@@ -234,7 +234,11 @@ def _diff_from_files(pr: PullRequest, label: str) -> tuple[str, dict[str, str]]:
             source = "/dev/null" if f.status == "added" else f"a/{old}"
             target = "/dev/null" if f.status == "removed" else f"b/{f.filename}"
             body = patch if patch.endswith("\n") else patch + "\n"
-            parts.append(f"diff --git a/{old} b/{f.filename}\n--- {source}\n+++ {target}\n{body}")
+            mode = {"added": "new file mode 100644\n", "removed": "deleted file mode 100644\n"}
+            parts.append(
+                f"diff --git a/{old} b/{f.filename}\n{mode.get(f.status, '')}"
+                f"--- {source}\n+++ {target}\n{body}"
+            )
 
     _call(f"{label} files", collect)
     if pr.changed_files and pr.changed_files > MAX_FILES:

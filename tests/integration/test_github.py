@@ -117,8 +117,8 @@ def test_finding_off_the_diff_goes_into_the_body_not_an_inline_comment(
     model_server.handler = _with_extra_finding(
         {
             "path": "app/users.py",
-            "start_line": 40,
-            "end_line": 41,
+            "start_line": 25,
+            "end_line": 26,
             "side": "RIGHT",
             "severity": "medium",
             "category": "auth",
@@ -133,8 +133,8 @@ def test_finding_off_the_diff_goes_into_the_body_not_an_inline_comment(
     assert [c["title"] for c in off] == ["Missing authorisation check"]
     approve(env, started["thread_id"])
     (posted,) = github_server.reviews("octo", "demo", 7)
-    assert "`app/users.py:40-41`: Missing authorisation check" in posted["body"]
-    assert all(c["line"] != 41 for c in posted["comments"])
+    assert "`app/users.py:25-26`: Missing authorisation check" in posted["body"]
+    assert all(c["line"] != 26 for c in posted["comments"])
 
 
 def test_suggestion_becomes_a_github_suggestion_block(
@@ -182,6 +182,10 @@ def test_too_large_diff_falls_back_to_the_file_list(
     big = SQL + (
         "diff --git a/logo.png b/logo.png\nindex 1..2 100644\n"
         "Binary files a/logo.png and b/logo.png differ\n"
+        "diff --git a/old.py b/old.py\ndeleted file mode 100644\n--- a/old.py\n+++ /dev/null\n"
+        "@@ -1,2 +0,0 @@\n-a = 1\n-b = 2\n"
+        "diff --git a/new.py b/new.py\nnew file mode 100644\n--- /dev/null\n+++ b/new.py\n"
+        "@@ -0,0 +1 @@\n+data = pickle.loads(blob)\n"
     )
     with GitHubServer(token=GITHUB_TOKEN, max_diff_files=1) as gh:
         gh.add_pull("octo", "demo", 7, big)
@@ -190,10 +194,18 @@ def test_too_large_diff_falls_back_to_the_file_list(
         assert any(r.path.endswith("/pulls/7/files") for r in gh.requests)
         coverage = started["draft"]["coverage"]
         assert coverage["skipped"]["logo.png"].startswith("no patch from GitHub")
+        assert "deleted" in coverage["skipped"]["old.py"]
+        categories = {(c["path"], c["category"]) for c in started["draft"]["comments"]}
+        assert ("new.py", "unsafe-deserialization") in categories
         assert {c["category"] for c in started["draft"]["comments"]} >= {"sql-injection"}
         approve(env, started["thread_id"])
         (posted,) = gh.reviews("octo", "demo", 7)
-        assert {c["line"] for c in posted["comments"]} == {10, 14, 18}
+        assert {(c["path"], c["line"]) for c in posted["comments"]} == {
+            ("app/users.py", 10),
+            ("app/users.py", 14),
+            ("app/users.py", 18),
+            ("new.py", 1),
+        }
 
 
 def test_closed_pull_request_is_reviewed_with_a_warning(

@@ -205,6 +205,7 @@ def _pieces(text: str, parts: int = 4) -> list[str]:
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = False  # so server_close() joins the handler threads: stop() is clean
+    request_queue_size = 128  # the default backlog of 5 refuses bursts of concurrent calls
     owner: ModelServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:

@@ -33,5 +33,15 @@ def test_citation_of_lines_never_shown_is_a_problem() -> None:
     shown = citations.read(chunk.text)
     assert shown.problem(_finding(2, 3)) == ""
     assert shown.problem(_finding(4, 30)) == ""  # overlaps shown lines
+    assert shown.problem(_finding(40, 41)) == ""  # near a hunk: may exist, goes to the body
     assert "were not shown" in shown.problem(_finding(900, 901))
-    assert "old column" in shown.problem(_finding(50, 50, Side.LEFT))
+    assert "were not shown" in shown.problem(_finding(0, 0))
+    assert "old column" in shown.problem(_finding(80, 80, Side.LEFT))
+
+
+def test_a_new_file_has_no_lines_beyond_what_was_shown() -> None:
+    text = "--- /dev/null\n+++ b/app.py\n@@ -0,0 +1,2 @@\n+a = 1\n+b = 2\n"
+    (chunk,) = diffs.chunk(diffs.parse(text), 10_000)
+    shown = citations.read(chunk.text)
+    assert shown.problem(_finding(2, 2)) == ""
+    assert "were not shown" in shown.problem(_finding(3, 3))
