@@ -72,7 +72,7 @@ async def review_case(app: Any, case: Case, context: Context, reviewer: str) -> 
     }
     try:
         await app.ainvoke({"target": case.diff}, config, context=context)
-        approve = Command(resume={"decisions": [{"type": "approve"}]})
+        approve: Command[Any] = Command(resume={"decisions": [{"type": "approve"}]})
         await app.ainvoke(approve, config, context=context)
     except ReviewPanelError as exc:
         return CaseResult(case.name, list(case.expected), [], failures=[str(exc)], usd=None)

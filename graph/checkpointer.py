@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 DB_ENV = "REVIEW_PANEL_DB"
 DEFAULT_DB = ".review-panel/checkpoints.sqlite"
-CONNECT_TIMEOUT = 10  # seconds; libpq's default is to wait for the OS (minutes) at a terminal
+CONNECT_TIMEOUT = 10  # seconds; psycopg would wait 130 s by default: too long at a terminal
 SETUP_WAIT = 60.0  # seconds to wait for another process creating the checkpoint tables
 LEASE_TTL = 3600.0  # a SQLite lease older than this is taken over even if its owner looks alive
 

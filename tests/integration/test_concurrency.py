@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -166,3 +167,34 @@ def test_lease_of_a_killed_process_does_not_block_the_thread(
     assert len(github_server.reviews("octo", "demo", 7)) == 1
     if not db.startswith("postgresql://"):
         assert sqlite_leases(db) == []
+
+
+def start_ticks(pid: int) -> str:
+    """Process start time as Linux records it (field 22 of /proc/PID/stat)."""
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_sqlite_lease_of_a_live_process_holds_and_of_a_reused_pid_does_not(
+    env: dict[str, str], github_server: GitHubServer, db: str
+) -> None:
+    thread = paused_thread(env)
+    host, pid = socket.gethostname(), os.getpid()  # this test's process: alive
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS review_panel_leases "
+            "(thread_id TEXT PRIMARY KEY, owner TEXT NOT NULL, acquired REAL NOT NULL)"
+        )
+        conn.execute(
+            "INSERT INTO review_panel_leases VALUES (?, ?, ?)",
+            (thread, f"{host}:{pid}:{start_ticks(pid)}", time.time()),
+        )
+    held = run_cli("approve", thread, env=env)
+    assert held.returncode == 4
+    assert f"{BUSY} (pid {pid} on {host})" in held.stderr
+    with sqlite3.connect(db) as conn:  # the holder died and a newer process got its pid
+        conn.execute("UPDATE review_panel_leases SET owner = ?", (f"{host}:{pid}:1",))
+    taken_over = run_cli("approve", thread, env=env)
+    assert taken_over.returncode == 0, taken_over.stderr
+    assert len(github_server.reviews("octo", "demo", 7)) == 1
