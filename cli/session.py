@@ -247,21 +247,25 @@ async def resume(thread_id: str, db: str | None, *, as_json: bool) -> None:
     from graph.checkpointer import thread_lease
 
     context = Context()
+    require_model_config(context)
     async with open_session(db) as session:
-        info = await _info(session, thread_id)
-        payload: Any = None  # continue where it stopped
-        if info.status == PAUSED:
-            if not _retryable(info):
-                raise ThreadError(
-                    f"thread {thread_id} is waiting for approval: use `review-panel approve` "
-                    "or `review-panel reject`"
-                )
-            payload = Command(resume={"decisions": [{"type": "retry"}]})
-            _err("re-running the specialist calls that failed ...")
-        elif not info.next:
-            raise ThreadError(f"thread {thread_id} is finished ({info.status}): nothing to resume")
-        require_model_config(context)
+        await _info(session, thread_id)  # an unknown thread is reported before any lease
         async with thread_lease(session.db, thread_id):
+            # Read under the lease: another process may have moved the thread on meanwhile.
+            info = await _info(session, thread_id)
+            payload: Any = None  # continue where it stopped
+            if info.status == PAUSED:
+                if not _retryable(info):
+                    raise ThreadError(
+                        f"thread {thread_id} is waiting for approval: use `review-panel "
+                        "approve` or `review-panel reject`"
+                    )
+                payload = Command(resume={"decisions": [{"type": "retry"}]})
+                _err("re-running the specialist calls that failed ...")
+            elif not info.next:
+                raise ThreadError(
+                    f"thread {thread_id} is finished ({info.status}): nothing to resume"
+                )
             await _drive(session, payload, _config(thread_id, context), context)
         info = await _info(session, thread_id)
     _print_info(info, as_json)

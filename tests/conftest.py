@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import subprocess
 import sys
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,6 +66,27 @@ def cli_env(model_server: ModelServer, tmp_path: Path) -> dict[str, str]:
 def github_env(cli_env: dict[str, str], github_server: GitHubServer) -> dict[str, str]:
     """``cli_env`` plus the loopback GitHub server and its token."""
     return {**cli_env, "GITHUB_API_URL": github_server.base_url, "GITHUB_TOKEN": GITHUB_TOKEN}
+
+
+def stored_bytes(db: Path) -> bytes:
+    """Every byte the SQLite checkpoint files hold, compressed values also inflated.
+
+    Checkpoints are zlib-compressed (graph/serde.py), so a search of the raw file alone would
+    never find a secret even if one were stored.
+    """
+    found = [p.read_bytes() for p in db.parent.glob(db.name + "*")]
+    conn = sqlite3.connect(db)
+    try:
+        tables = [t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            for row in conn.execute(f'SELECT * FROM "{table}"'):
+                for value in row:
+                    if isinstance(value, bytes):
+                        with contextlib.suppress(zlib.error):
+                            found.append(zlib.decompress(value))
+    finally:
+        conn.close()
+    return b"".join(found)
 
 
 def run_cli(
