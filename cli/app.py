@@ -24,6 +24,7 @@ app = typer.Typer(
     no_args_is_help=True,
     help="A panel of specialist AI reviewers for pull requests and diffs, with human approval.",
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts contain [env: ...], which rich would eat as markup
 )
 
 T = TypeVar("T")
