@@ -112,6 +112,7 @@ def apply_decision(draft: DraftReview, decision: Any) -> ApprovedReview:
     """The review to publish: the draft with the person's edits and verdict applied."""
     comments: list[ReviewComment] = list(draft.comments)
     summary = draft.summary
+    rewritten: set[str] = set()
     if isinstance(decision, EditDecision):
         known = {c.id for c in comments}
         unknown = sorted(set(decision.comments) - known)
@@ -127,6 +128,7 @@ def apply_decision(draft: DraftReview, decision: Any) -> ApprovedReview:
                 if body is None or not body.strip():
                     continue  # dropped
                 c = c.model_copy(update={"body": body})
+                rewritten.add(c.id)
             edited.append(c)
         comments = edited
         if decision.summary is not None:
@@ -148,7 +150,7 @@ def apply_decision(draft: DraftReview, decision: Any) -> ApprovedReview:
     return ApprovedReview(
         event=verdict,
         summary=summary,
-        body=render.review_body(summary, in_body, draft.failures),
+        body=render.review_body(summary, in_body, draft.failures, edited=rewritten),
         comments=inline,
         decision=decision.type,
     )

@@ -119,7 +119,7 @@ def approved_comments(
 ) -> list[tuple[ReviewComment, str | None]]:
     """Every draft comment that made it into the approved review, with its edited text
     (None where the person kept the drafted text). Comments in the body count when their
-    line is in the approved body."""
+    list item is in the approved body (shown there with the drafted text)."""
     out: list[tuple[ReviewComment, str | None]] = []
     for c in approved.comments:
         found = _draft_comment(c, draft)
@@ -127,7 +127,7 @@ def approved_comments(
             continue
         out.append((found, None if c.body == found.body else c.body))
     for d in draft.comments:
-        if d.anchor is None and render.body_line(d) in approved.body:
+        if d.anchor is None and render.body_prefix(d) in approved.body:
             out.append((d, None))
     return out
 

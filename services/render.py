@@ -6,6 +6,8 @@ before the approval pause, and ``post`` sends them as they are.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from graph.contracts import (
     ApprovedReview,
     DraftReview,
@@ -127,20 +129,35 @@ def noise_line(noise: NoiseControl) -> str:
     )
 
 
-def review_body(summary: str, body_comments: list[ReviewComment], failures: list[str]) -> str:
-    """The body of the published review: summary, comments that could not be inline, gaps."""
+def review_body(
+    summary: str,
+    body_comments: list[ReviewComment],
+    failures: list[str],
+    edited: Collection[str] = (),
+) -> str:
+    """The body of the published review: summary, comments that could not be inline, gaps.
+
+    A comment whose id is in ``edited`` is shown with the text the person wrote (its
+    ``body``) instead of the drafted title and rationale.
+    """
     out = [summary.strip()]
     if body_comments:
         out += ["", "**Further findings** (not on lines of this diff):", ""]
-        out += [body_line(c) for c in body_comments]
+        out += [body_line(c, c.body if c.id in edited else None) for c in body_comments]
     if failures:
         out += ["", "**Not fully reviewed:**", ""] + [f"- {f}" for f in failures]
     return "\n".join(out)
 
 
-def body_line(c: ReviewComment) -> str:
+def body_prefix(c: ReviewComment) -> str:
+    """The start of a body comment's list item: its severity and place, whatever the text."""
+    return f"- **{c.severity.upper()}** {_where(c)}:"
+
+
+def body_line(c: ReviewComment, text: str | None = None) -> str:
     """How a comment that is not inline appears in the review body (one list item)."""
-    return f"- **{c.severity.upper()}** {_where(c)}: {c.title}. {c.perspectives[0].rationale}"
+    said = text.strip() if text else f"{c.title}. {c.perspectives[0].rationale}"
+    return f"{body_prefix(c)} {said}"
 
 
 def marker(thread_id: str, digest: str) -> str:

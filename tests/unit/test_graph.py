@@ -242,3 +242,36 @@ async def test_retry_without_failures_is_refused_and_stays_paused(
     await app.ainvoke(Command(resume={"decisions": [{"type": "retry"}]}), config, context=Context())
     (intr,) = (await app.aget_state(config)).interrupts
     assert "nothing to retry" in intr.value["error"]
+
+
+def test_edited_text_of_a_comment_in_the_body_is_what_gets_published() -> None:
+    from graph.contracts import DraftReview, EditDecision, Perspective, ReviewComment, Severity
+
+    comment = ReviewComment(
+        id="c-1",
+        path="a.py",
+        start_line=90,
+        end_line=90,
+        side="RIGHT",
+        severity=Severity.MEDIUM,
+        category="auth",
+        title="Drafted title",
+        body="drafted",
+        perspectives=[
+            Perspective(
+                specialist="security",
+                severity=Severity.MEDIUM,
+                title="Drafted title",
+                rationale="Drafted rationale.",
+            )
+        ],
+    )
+    draft = DraftReview(summary="s", verdict="COMMENT", verdict_reason="r", comments=[comment])
+    from nodes.approve import apply_decision
+
+    approved = apply_decision(
+        draft, EditDecision(type="edit", comments={"c-1": "What the human wrote."})
+    )
+    assert approved.comments == []
+    assert "What the human wrote." in approved.body
+    assert "Drafted rationale." not in approved.body

@@ -34,7 +34,7 @@ from graph.contracts import (
 from graph.errors import ConfigError
 from graph.workflow import build_graph
 from nodes.approve import apply_decision
-from services import cost, outputs
+from services import cost, outputs, render
 from tests.conftest import EXAMPLES
 from tests.unit.fakes import FakeModel
 
@@ -291,3 +291,14 @@ async def test_the_draft_carries_usage_and_cost_per_participant(fake_model: Fake
             draft.usage[who].completion_tokens,
         )
     assert draft.cost.total_usd == pytest.approx(sum(x.usd or 0 for x in draft.cost.lines.values()))
+
+
+def test_a_body_comment_is_published_with_the_persons_words_when_edited() -> None:
+    drafted = comment("c-3", 40, "medium", "auth", inline=False, title="Missing check")
+    edited = drafted.model_copy(update={"body": "Check the caller's role here."})
+    body = render.review_body("Summary.", [edited], [], edited={"c-3"})
+    assert "- **MEDIUM** `app/users.py:40`: Check the caller's role here." in body
+    assert "Missing check" not in body
+    assert render.review_body("Summary.", [drafted], []).endswith(
+        "- **MEDIUM** `app/users.py:40`: Missing check. Why it matters."
+    )
