@@ -168,3 +168,23 @@ async def test_findings_on_files_not_in_the_diff_are_dropped_with_a_note(
         in draft["notes"]
     )
     assert all(c["path"] == "app/users.py" for c in draft["comments"])
+
+
+async def test_a_specialist_yaml_can_name_its_own_model(
+    model_env: ModelServer, tmp_path: object
+) -> None:
+    import shutil
+    from pathlib import Path
+
+    from tests.conftest import ROOT
+
+    prompts = Path(str(tmp_path)) / "prompts"
+    shutil.copytree(ROOT / "prompts", prompts)
+    security = prompts / "security.yaml"
+    security.write_text(security.read_text() + "model: security-tuned-model\n")
+    app = build_graph(prompts).compile(checkpointer=InMemorySaver())
+    await app.ainvoke(
+        {"target": SQL}, {"configurable": {"thread_id": "m"}}, context=Context(model="base")
+    )
+    by_model = {(r.model, "security reviewer" in r.system) for r in model_env.requests}
+    assert by_model == {("security-tuned-model", True), ("base", False)}
