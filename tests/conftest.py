@@ -21,7 +21,15 @@ from tests.servers.panel_model import answer
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
-_PREFIXES = ("OPENAI_", "REVIEW_PANEL_", "GITHUB_", "AZURE_OPENAI_", "LANGSMITH_", "LANGCHAIN_")
+_PREFIXES = (
+    "OPENAI_",
+    "REVIEW_PANEL_",
+    "GITHUB_",
+    "AZURE_OPENAI_",
+    "LANGSMITH_",
+    "LANGCHAIN_",
+    "PG",
+)
 
 
 @pytest.fixture(autouse=True)

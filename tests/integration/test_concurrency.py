@@ -21,9 +21,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import EXAMPLES, GITHUB_TOKEN, ROOT, run_cli
+from tests.conftest import EXAMPLES, ROOT, run_cli
 from tests.servers.github_server import GitHubServer
-from tests.servers.openai_server import ModelServer
 
 pytestmark = pytest.mark.server
 
@@ -39,23 +38,10 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def env(model_server: ModelServer, github_server: GitHubServer, db: str) -> dict[str, str]:
+def env(github_env: dict[str, str], github_server: GitHubServer, db: str) -> dict[str, str]:
     diff = (EXAMPLES / "sql_injection.diff").read_text()
     github_server.add_pull("octo", "demo", 7, diff, title="Add user lookup")
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI_", "REVIEW_PANEL_", "GITHUB_", "PG"))
-    }
-    return {
-        **clean,
-        "OPENAI_BASE_URL": model_server.base_url,
-        "OPENAI_API_KEY": "sk-test-model-key-123456",
-        "REVIEW_PANEL_DB": db,
-        "GITHUB_API_URL": github_server.base_url,
-        "GITHUB_TOKEN": GITHUB_TOKEN,
-        "REVIEW_PANEL_GITHUB_MAX_WAIT": "5",
-    }
+    return {**github_env, "REVIEW_PANEL_DB": db, "REVIEW_PANEL_GITHUB_MAX_WAIT": "5"}
 
 
 def paused_thread(env: dict[str, str]) -> str:

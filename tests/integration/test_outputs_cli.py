@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -13,24 +12,13 @@ import pytest
 from jsonschema import Draft4Validator
 
 from tests.conftest import run_cli
-from tests.servers.openai_server import ModelServer
 
 PRICES = '{"gpt-4o-mini": {"input": 0.15, "output": 0.6}}'
 
 
 @pytest.fixture
-def env(model_server: ModelServer, tmp_path: Path) -> dict[str, str]:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI_", "REVIEW_PANEL_", "GITHUB_"))
-    }
-    return {
-        **clean,
-        "OPENAI_BASE_URL": model_server.base_url,
-        "OPENAI_API_KEY": "sk-test-model-key-123456",
-        "REVIEW_PANEL_DB": str(tmp_path / "reviews.sqlite"),
-    }
+def env(cli_env: dict[str, str]) -> dict[str, str]:
+    return cli_env
 
 
 def cli(env: dict[str, str], *args: str) -> Any:

@@ -7,7 +7,6 @@ throwaway cluster (tests/pg.py) and, for pull requests, the loopback GitHub serv
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +19,6 @@ import yaml
 from tests.conftest import EXAMPLES, GITHUB_TOKEN, ROOT, run_cli
 from tests.pg import PostgresCluster, free_port
 from tests.servers.github_server import GitHubServer
-from tests.servers.openai_server import ModelServer
 
 pytestmark = pytest.mark.server
 
@@ -28,18 +26,8 @@ MODEL_KEY = "sk-test-model-key-123456"
 
 
 @pytest.fixture
-def env(model_server: ModelServer, postgres_url: str) -> dict[str, str]:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI_", "REVIEW_PANEL_", "GITHUB_", "PG"))
-    }
-    return {
-        **clean,
-        "OPENAI_BASE_URL": model_server.base_url,
-        "OPENAI_API_KEY": MODEL_KEY,
-        "REVIEW_PANEL_DB": postgres_url,
-    }
+def env(cli_env: dict[str, str], postgres_url: str) -> dict[str, str]:
+    return {**cli_env, "REVIEW_PANEL_DB": postgres_url}
 
 
 @pytest.fixture
