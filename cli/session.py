@@ -65,19 +65,32 @@ async def _drive(session: Session, payload: Any, config: dict[str, Any], context
                 continue
             if node == "fetch":
                 _err("fetched the diff; specialists reviewing ...")
-            for raw in value.get("reports", []):
-                r = ChunkReport.model_validate(raw)
-                what = {
-                    "ok": f"{len(r.findings)} finding(s)",
-                    "skipped": "nothing to review",
-                    "failed": f"FAILED: {r.error}",
-                }[r.status]
-                files = f"{len(r.paths)} file(s), {r.changed_lines} changed line(s)"
-                _err(f"  {r.specialist} [chunk {r.chunk + 1}] {files}: {what}")
+            if node == "review_one_chunk":  # one model call's report, as soon as it is back
+                _report_line(ChunkReport.model_validate(value))
+            elif node == "retry":
+                for raw in value.get("reports", []):
+                    _report_line(ChunkReport.model_validate(raw))
+            elif "reports" in value:  # a specialist node: all its chunks are done
+                reports = [ChunkReport.model_validate(r) for r in value["reports"]]
+                if len(reports) == 1 and reports[0].status == "skipped":
+                    _report_line(reports[0])
+                else:
+                    found = sum(len(r.findings) for r in reports)
+                    _err(f"  {node}: done, {found} finding(s) in {len(reports)} chunk(s)")
             if node == "orchestrate":
                 _err("orchestrator merged the findings")
             if node == "post":
                 _err("published")
+
+
+def _report_line(r: Any) -> None:
+    what = {
+        "ok": f"{len(r.findings)} finding(s)",
+        "skipped": "nothing to review",
+        "failed": f"FAILED: {r.error}",
+    }[r.status]
+    files = f"{len(r.paths)} file(s), {r.changed_lines} changed line(s)"
+    _err(f"  {r.specialist} [chunk {r.chunk + 1}] {files}: {what}")
 
 
 async def _info(session: Session, thread_id: str) -> ThreadInfo:

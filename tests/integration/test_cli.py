@@ -26,6 +26,7 @@ def test_review_pauses_with_a_draft_and_shows_progress(env: dict[str, str]) -> N
     proc = run_cli("review", "examples/sql_injection.diff", env=env)
     assert proc.returncode == 0, proc.stderr
     assert "security [chunk 1]" in proc.stderr and "performance [chunk 1]" in proc.stderr
+    assert "security: done, 3 finding(s) in 1 chunk(s)" in proc.stderr
     assert "awaiting approval" in proc.stdout
     assert "# Review draft: examples/sql_injection.diff" in proc.stdout
     assert "review-panel approve" in proc.stdout
