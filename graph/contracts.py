@@ -143,7 +143,7 @@ class ChunkReport(_Strict):
     error: str | None = None
     notes: list[str] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
-    task: dict[str, Any] | None = None  # a failed call's SpecialistTask, for "retry"
+    task: dict[str, Any] | None = None  # a failed call's state.SpecialistTask, for "retry"
 
 
 class Anchor(_Strict):

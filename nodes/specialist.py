@@ -21,7 +21,7 @@ from langgraph.runtime import Runtime
 from graph.context import Context, resolve
 from graph.contracts import Chunk, ChunkReport, Finding, Severity, Source, SpecialistAnswer
 from graph.errors import ModelError
-from graph.state import ReviewState, diff_text
+from graph.state import ReviewState, SpecialistTask, diff_text
 from services import citations, limits, secrets
 from services import diff as diffs
 from services.model import ModelChoice, call_structured
@@ -130,9 +130,11 @@ async def review_chunk(
     return ChunkReport(**base, status="ok", findings=findings, notes=notes, usage=usage)
 
 
-def _task(chunk: Chunk, source: Source) -> dict[str, Any]:
+def _task(chunk: Chunk, source: Source) -> SpecialistTask:
     """Kept on a failed report so a retry re-runs just this call."""
-    return {"chunk": chunk.model_dump(mode="json"), "source": source.model_dump(mode="json")}
+    return SpecialistTask(
+        chunk=chunk.model_dump(mode="json"), source=source.model_dump(mode="json")
+    )
 
 
 def _secret_findings(specialist: str, shown: citations.Shown) -> list[Finding]:

@@ -1,7 +1,7 @@
 """Keeping secrets out of what leaves the process, and finding the ones a diff commits.
 
 Two jobs, one place: ``scrub`` removes *our* secrets (the model key and GitHub token from
-the environment) from any text we print, log or store; ``find`` and ``mask`` deal with
+the environment) from any text we print, log or store; ``locate`` and ``mask`` deal with
 secrets *in the diff*, which the security reviewer must report but the model need not see.
 """
 
@@ -60,8 +60,3 @@ def locate(added: dict[str, dict[int, str]]) -> list[tuple[str, int, str]]:
                     found.append((path, number, pattern.kind))
                     break
     return found
-
-
-def find(text: str) -> list[str]:
-    """The kinds of well-known secret that occur in ``text`` (for notes, not for masking)."""
-    return [p.kind for p in PATTERNS if p.regex.search(text)]
