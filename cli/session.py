@@ -112,6 +112,12 @@ def _print_info(info: ThreadInfo, as_json: bool) -> None:
     if info.interrupt is not None:
         typer.echo("")
         typer.echo(info.interrupt.get("markdown", ""))
+        if info.interrupt.get("error"):
+            typer.echo(f"(last answer not accepted: {info.interrupt['error']})")
+        if _moved_head_question(info):
+            typer.echo(f"post:     review-panel approve {info.thread_id} --moved-head post")
+            typer.echo(f"cancel:   review-panel approve {info.thread_id} --moved-head cancel")
+            return
         typer.echo(f"approve:  review-panel approve {info.thread_id} [--edit FILE]")
         typer.echo(f"reject:   review-panel reject {info.thread_id} --reason TEXT")
         if _retryable(info):

@@ -331,6 +331,8 @@ def test_moved_head_asks_the_person(
     assert first.returncode == 4
     assert "moved from" in first.stderr and "--moved-head post" in first.stderr
     assert github_server.reviews("octo", "demo", 7) == []
+    shown = run_cli("show", started["thread_id"], env=env).stdout
+    assert "moved from" in shown and f"approve {started['thread_id']} --moved-head post" in shown
     second = run_cli("approve", started["thread_id"], "--moved-head", choice, "--json", env=env)
     assert second.returncode == 0, second.stderr
     posted = github_server.reviews("octo", "demo", 7)
