@@ -229,7 +229,7 @@ async def decide(
     try:
         ApprovalResponse.model_validate(response)
     except ValidationError as exc:
-        raise DecisionError(f"invalid decision: {_validation_summary(exc)}") from None
+        raise DecisionError(f"invalid decision: {ApprovalResponse.problems(exc)}") from None
     context = Context()
     async with open_session(db) as session:
         await _info(session, thread_id)  # an unknown thread fails here, before any lease
@@ -303,11 +303,3 @@ def _finish(info: ThreadInfo, out: Path | None, as_json: bool, fmt: str = "markd
         out.write_text(render_output(fmt, info.values), encoding="utf-8")
         _err(f"wrote {out} ({fmt})")
     _print_info(info, as_json)
-
-
-def _validation_summary(exc: Any) -> str:
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"] if p not in ("decisions", 0))
-        parts.append(f"{loc or 'decision'}: {err['msg']}")
-    return "; ".join(parts)

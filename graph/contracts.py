@@ -16,7 +16,14 @@ import hashlib
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 
 class Severity(StrEnum):
@@ -306,6 +313,15 @@ class ApprovalResponse(_Strict):
     """The resume value of the approval interrupt (LangChain's HITL convention)."""
 
     decisions: list[Decision] = Field(min_length=1, max_length=1)
+
+    @staticmethod
+    def problems(exc: ValidationError) -> str:
+        """What is wrong with an answer, one clause per error, named by the decision's keys."""
+        parts = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"] if p not in ("decisions", 0))
+            parts.append(f"{loc or 'decision'}: {err['msg']}")
+        return "; ".join(parts)
 
     @property
     def decision(self) -> ApproveDecision | EditDecision | RejectDecision | RetryDecision:

@@ -100,11 +100,7 @@ async def approve(state: ReviewState) -> Command[Literal["post", "retry", "__end
 
 def _reason(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        parts = []
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"] if p not in ("decisions", 0))
-            parts.append(f"{loc or 'decision'}: {err['msg']}")
-        return "; ".join(parts)
+        return ApprovalResponse.problems(exc)
     return str(exc)
 
 

@@ -303,8 +303,6 @@ def _existing(pr: PullRequest, thread_id: str) -> Any:
 
 
 def _publish(source: Source, approved: ApprovedReview, thread_id: str) -> PostResult:
-    from github import GithubException
-
     g = _client(str(source.api_url))
     try:
         repo = _call(source.label, lambda: g.get_repo(f"{source.owner}/{source.repo}"))
@@ -359,8 +357,6 @@ def _publish(source: Source, approved: ApprovedReview, thread_id: str) -> PostRe
                     notes.append("GitHub's answer was lost, but the review had landed")
             else:
                 raise GitHubPostError(str(exc)) from None
-        except GithubException as exc:  # pragma: no cover - _call translates these
-            raise GitHubPostError(f"GitHub refused the review: {exc}") from None
         return PostResult(
             destination="github",
             url=review.html_url,
@@ -377,5 +373,5 @@ def _with_comments_in_body(approved: ApprovedReview, body: str) -> str:
     lines = [body, "", "**Inline comments** (GitHub refused them as inline comments):", ""]
     for c in approved.comments:
         where = f"{c.path}:{c.start_line}-{c.line}" if c.start_line else f"{c.path}:{c.line}"
-        lines += [f"**`{where}`**", "", c.body, ""]
+        lines += [f"**{render.code_span(where)}**", "", c.body, ""]
     return "\n".join(lines)
