@@ -1,0 +1,1 @@
+"""HTTP entry points: the Starlette app that LangGraph's server mounts (``http.app``)."""
