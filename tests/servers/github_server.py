@@ -32,6 +32,8 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from unidiff import PatchSet
 
+from tests.servers.github_team import TEAM_ROUTES, TeamEndpoints
+
 DOCS = "https://docs.github.com/rest"
 REVIEW_DOCS = "https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request"
 RATE_DOCS = "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"
@@ -222,6 +224,7 @@ class _Ctx:
     web: str  # html_url root
     args: dict[str, str]
     found: PullRecord | None  # the named PR; for repo-level routes, any PR of that repo
+    caller: str = ""  # the login the credentials belong to (a bot for an app's token)
 
     @property
     def pr(self) -> PullRecord:
@@ -246,11 +249,12 @@ _ROUTES = [
         ("GET", _PULL + r"/reviews/(?P<rid>\d+)/comments", "_get_comments"),
         ("GET", _PULL + "/comments", "_get_comments"),
         ("GET", _REPO + r"/contents/(?P<path>.+)", "_get_contents"),
+        *TEAM_ROUTES,
     ]
 ]
 
 
-class GitHubServer:
+class GitHubServer(TeamEndpoints):
     """The GitHub REST endpoints a PR reviewer uses, plus fault injection."""
 
     def __init__(
@@ -279,6 +283,7 @@ class GitHubServer:
         self._conns: set[socket.socket] = set()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._init_team()
 
     def start(self) -> GitHubServer:
         self._httpd = _HTTPServer((self.host, self.port), self)
@@ -474,21 +479,22 @@ class GitHubServer:
             if count > 0:
                 self._limit = (kind, count - 1, reset_in)
                 raise self._rate_limited(kind, reset_in)
-            scheme, _, token = request.headers.get("authorization", "").partition(" ")
-            if scheme.lower() not in ("token", "bearer") or token.strip() != self.token:
-                raise ApiError(401, "Bad credentials")
-            if path != prefix + "/rate_limit":  # like GitHub, checking the quota is free
-                self._used += 1
+            route, args = "", {}
             for method, pattern, name in _ROUTES:
                 match = pattern.fullmatch(path.removeprefix(prefix))
                 if match and method == request.method:
+                    route = name
                     args = {k: unquote(v) for k, v in match.groupdict().items() if v}
-                    ctx = _Ctx(
-                        request, self.base_url + prefix, self.base_url, args, self._find(args)
-                    )
-                    result: Response = getattr(self, name)(ctx)
-                    return result
-            raise ApiError(404, "Not Found")
+                    break
+            caller = self._authenticate(route, request, args)
+            if path != prefix + "/rate_limit":  # like GitHub, checking the quota is free
+                self._used += 1
+            if not route:
+                raise ApiError(404, "Not Found")
+            found = self._find(args)
+            ctx = _Ctx(request, self.base_url + prefix, self.base_url, args, found, caller)
+            result: Response = getattr(self, route)(ctx)
+            return result
         except ApiError as error:
             return error.response
         except Exception as error:  # a fixture bug: surface it to the client, not as a hang-up
