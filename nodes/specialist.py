@@ -24,6 +24,7 @@ from graph.errors import ModelError
 from graph.state import ReviewState, SpecialistTask, diff_text
 from services import citations, limits, secrets
 from services import diff as diffs
+from services.answers import specialist_answer
 from services.model import ModelChoice, call_structured
 from services.prompts import SpecialistPrompt, as_data, load_specialist
 
@@ -113,8 +114,9 @@ async def review_chunk(
         return "; ".join(problems[:5])
 
     try:
+        schema = specialist_answer(prompt.max_findings)
         answer, usage = await call_structured(
-            context, choice, SpecialistAnswer, prompt.system, user, check=check
+            context, choice, schema, prompt.system, user, check=check
         )
     except ModelError as exc:
         return ChunkReport(**base, status="failed", error=str(exc), task=_task(chunk, source))

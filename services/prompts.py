@@ -58,6 +58,9 @@ class SpecialistPrompt(_PromptFile):
     exclude: list[str] = Field(default_factory=list)
     order: int = 100
     report_secrets: bool = False  # also report well-known secret formats found by pattern
+    # The most findings one call may answer with: the schema the model fills says so
+    # (``maxItems``), so an answer stays well under the output limit (services.answers).
+    max_findings: Annotated[int, Field(ge=1, le=100)] = 20
     # The severities this reviewer may use (e.g. [info, low, medium] for style). The scale is
     # stated to the model; a finding outside it is clamped to the nearest allowed severity.
     severities: Annotated[list[Severity], Field(min_length=1)] | None = None

@@ -49,8 +49,8 @@ class FakeModel:
         usage = Usage(prompt_tokens=len(user) // 4, completion_tokens=10)
         if schema is SynthesisAnswer:
             return SynthesisAnswer(summary="Fake summary.", resolutions=[]), usage
-        assert schema is SpecialistAnswer
-        answer = SpecialistAnswer.model_validate({"findings": findings_for(who, user)})
+        assert issubclass(schema, SpecialistAnswer)  # capped per prompt: services.answers
+        answer = schema.model_validate({"findings": findings_for(who, user)})
         if check is not None and check(answer):
             raise ModelError(f"{who} cited lines it was not shown: {check(answer)}")
         return answer, usage

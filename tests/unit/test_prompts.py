@@ -104,3 +104,15 @@ def test_as_data_cannot_be_closed_from_inside() -> None:
     assert block.count("</untrusted_diff>") == 1
     assert block.endswith("</untrusted_diff>")
     assert "&lt;/untrusted_diff>" in block
+
+
+def test_max_findings_must_be_a_positive_cap(prompt_dir: Path) -> None:
+    _edit(prompt_dir / "style.yaml", max_findings=0)
+    with pytest.raises(PromptError, match=r"style\.yaml: key 'max_findings'"):
+        prompts.load_roster(prompt_dir)
+    _edit(prompt_dir / "style.yaml", max_findings=5)
+    assert {p.name: p.max_findings for p in prompts.load_roster(prompt_dir)} == {
+        "security": 20,
+        "performance": 20,
+        "style": 5,
+    }
