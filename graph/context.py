@@ -13,6 +13,7 @@ enter state, checkpoints, Studio's run metadata or logs.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -25,6 +26,9 @@ StructuredOutputMethod = Literal["json_schema", "function_calling", "json_mode"]
 STRUCTURED_OUTPUT_METHODS: tuple[str, ...] = get_args(StructuredOutputMethod)
 
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
+GITHUB_MAX_WAIT_ENV = "REVIEW_PANEL_GITHUB_MAX_WAIT"
+MIN_RPS = 0.1  # slower than one request per 10 s is no review at all: refused, not waited out
+MAX_TEMPERATURE = 2.0  # the OpenAI API's range; other servers accept no more
 
 T = TypeVar("T")
 
@@ -42,6 +46,42 @@ def _env(name: str, convert: Callable[[str], T], default: T) -> Callable[[], T]:
             raise ConfigError(f"{name}={raw!r} is not valid: {exc}") from None
 
     return read
+
+
+def _number(raw: str) -> float:
+    """A finite float: ``nan`` and ``inf`` parse as floats but are never a usable setting."""
+    value = float(raw)
+    if not math.isfinite(value):
+        raise ValueError("expected a finite number")
+    return value
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def url_problem(url: str, *, credentials_allowed: bool) -> str:
+    """What is wrong with an http(s) endpoint URL ('' when nothing is); never echoes it whole.
+
+    The URL itself is left out of the message: it may carry a password.
+    """
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port  # raises for a port out of range or not a number
+    except ValueError as exc:
+        return f"is not a valid URL ({exc})"
+    if parts.scheme not in ("http", "https"):
+        shown = parts.scheme or "none"
+        return f"must be an http:// or https:// URL (scheme: {shown})"
+    if not parts.hostname:
+        return "must name a host, as in https://HOST/..."
+    if port == 0:
+        return "has port 0"
+    if not credentials_allowed and (parts.username or parts.password):
+        return "must not contain a user name or password (the token goes in GITHUB_TOKEN)"
+    return ""
 
 
 def _bool(raw: str) -> bool:
@@ -72,10 +112,7 @@ def _check_prices(prices: dict[str, Any]) -> None:
     """Prices are {model: {"input": USD per 1M tokens, "output": USD per 1M tokens}}."""
     for model, price in prices.items():
         ok = isinstance(price, dict) and set(price) == {"input", "output"}
-        ok = ok and all(
-            isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
-            for v in price.values()
-        )
+        ok = ok and all(_finite(v) and v >= 0 for v in price.values())
         if not ok:
             raise ConfigError(
                 f"price of {model!r} must be {{\"input\": N, \"output\": N}} in USD per "
@@ -114,11 +151,11 @@ class Context:
         },
     )
     temperature: float = field(
-        default_factory=_env("REVIEW_PANEL_TEMPERATURE", float, 0.0),
+        default_factory=_env("REVIEW_PANEL_TEMPERATURE", _number, 0.0),
         metadata={"description": "Sampling temperature for every model call."},
     )
     timeout: float = field(
-        default_factory=_env("REVIEW_PANEL_TIMEOUT", float, 120.0),
+        default_factory=_env("REVIEW_PANEL_TIMEOUT", _number, 120.0),
         metadata={"description": "Seconds before one model request is abandoned."},
     )
     max_retries: int = field(
@@ -137,7 +174,7 @@ class Context:
         metadata={"description": "Model calls in flight at once across all specialists."},
     )
     max_rps: float = field(
-        default_factory=_env("REVIEW_PANEL_MAX_RPS", float, 0.0),
+        default_factory=_env("REVIEW_PANEL_MAX_RPS", _number, 0.0),
         metadata={
             "description": "Most specialist model requests started per second, across all "
             "specialists of a review (REVIEW_PANEL_MAX_RPS); 0 means no limit."
@@ -167,7 +204,7 @@ class Context:
         },
     )
     min_confidence: float | None = field(
-        default_factory=_env("REVIEW_PANEL_MIN_CONFIDENCE", _optional(float), None),
+        default_factory=_env("REVIEW_PANEL_MIN_CONFIDENCE", _optional(_number), None),
         metadata={
             "description": "Findings the specialist is less sure of than this (0..1) are left "
             "out of the draft (REVIEW_PANEL_MIN_CONFIDENCE). Empty: the repository's "
@@ -188,6 +225,13 @@ class Context:
             "description": "Model prices in USD per million tokens, e.g. "
             '{"my-model": {"input": 0.5, "output": 1.5}} (REVIEW_PANEL_PRICES, JSON); they '
             "add to the built-in OpenAI table, which applies only when base_url is empty."
+        },
+    )
+    github_max_wait: float = field(
+        default_factory=_env(GITHUB_MAX_WAIT_ENV, _number, 60.0),
+        metadata={
+            "description": "Longest wait, in seconds, for a GitHub rate limit before giving "
+            "up with the time to retry (REVIEW_PANEL_GITHUB_MAX_WAIT)."
         },
     )
     github_api_url: str = field(
@@ -220,15 +264,45 @@ class Context:
             raise ConfigError("max_inline_comments must be >= 0 (REVIEW_PANEL_MAX_COMMENTS)")
         _check_prices(self.prices)
         self.prices = dict(self.prices)  # never the shared empty default
-        for name in ("max_concurrency", "chunk_tokens", "max_output_tokens"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1")
-        if self.max_rps < 0:
-            raise ConfigError("max_rps must be 0 (no limit) or more (REVIEW_PANEL_MAX_RPS)")
-        if self.max_retries < 0 or self.timeout <= 0:
-            raise ConfigError("max_retries must be >= 0 and timeout > 0")
+        self._check_numbers()
         if not self.base_url:
             self.base_url = None
+        problem = url_problem(self.base_url, credentials_allowed=True) if self.base_url else ""
+        if problem:
+            raise ConfigError(f"OPENAI_BASE_URL (base_url) {problem}")
+        problem = url_problem(self.github_api_url, credentials_allowed=False)
+        if problem:
+            raise ConfigError(f"GITHUB_API_URL (github_api_url) {problem}")
+
+    def _check_numbers(self) -> None:
+        """Every number is finite and in range; the message names the setting."""
+        for name, env in (
+            ("max_concurrency", "REVIEW_PANEL_MAX_CONCURRENCY"),
+            ("chunk_tokens", "REVIEW_PANEL_CHUNK_TOKENS"),
+            ("max_output_tokens", "REVIEW_PANEL_MAX_OUTPUT_TOKENS"),
+        ):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1 ({env})")
+        if self.max_retries < 0:
+            raise ConfigError("max_retries must be 0 or more (REVIEW_PANEL_MAX_RETRIES)")
+        if not _finite(self.timeout) or self.timeout <= 0:
+            raise ConfigError(
+                "timeout must be a finite number of seconds > 0 (REVIEW_PANEL_TIMEOUT)"
+            )
+        if not _finite(self.temperature) or not 0 <= self.temperature <= MAX_TEMPERATURE:
+            raise ConfigError(
+                f"temperature must be a number from 0 to {MAX_TEMPERATURE:g} "
+                "(REVIEW_PANEL_TEMPERATURE)"
+            )
+        if not _finite(self.max_rps) or (self.max_rps != 0 and self.max_rps < MIN_RPS):
+            raise ConfigError(
+                f"max_rps must be 0 (no limit) or at least {MIN_RPS:g} requests per second "
+                "(REVIEW_PANEL_MAX_RPS)"
+            )
+        if not _finite(self.github_max_wait) or self.github_max_wait < 0:
+            raise ConfigError(
+                f"github_max_wait must be a finite number of seconds >= 0 ({GITHUB_MAX_WAIT_ENV})"
+            )
 
     @classmethod
     def from_overrides(cls, **overrides: Any) -> Context:
@@ -238,6 +312,14 @@ class Context:
         if unknown:
             raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
         return cls(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def github_max_wait() -> float:
+    """``REVIEW_PANEL_GITHUB_MAX_WAIT`` as validated for a context (for code without one)."""
+    wait = float(_env(GITHUB_MAX_WAIT_ENV, _number, 60.0)())
+    if wait < 0:
+        raise ConfigError(f"{GITHUB_MAX_WAIT_ENV} must be a number of seconds >= 0")
+    return wait
 
 
 def resolve(context: Context | dict[str, Any] | None) -> Context:

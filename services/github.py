@@ -40,8 +40,6 @@ T = TypeVar("T")
 
 DIFF_MEDIA_TYPE = "application/vnd.github.v3.diff"
 MAX_FILES = 3000  # GitHub lists at most this many files of a PR
-MAX_WAIT_ENV = "REVIEW_PANEL_GITHUB_MAX_WAIT"
-DEFAULT_MAX_WAIT = 60.0  # seconds we will wait out a rate limit before giving up
 
 
 def _token() -> str:
@@ -68,10 +66,10 @@ def _client(api_url: str) -> Github:
 
 
 def _max_wait() -> float:
-    try:
-        return float(os.environ.get(MAX_WAIT_ENV, DEFAULT_MAX_WAIT))
-    except ValueError:
-        return DEFAULT_MAX_WAIT
+    # Validated like every setting: a value that does not parse is an error, never ignored.
+    from graph.context import github_max_wait
+
+    return github_max_wait()
 
 
 def _retry_after(exc: Any) -> float | None:
