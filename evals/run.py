@@ -65,11 +65,11 @@ async def review_case(app: Any, case: Case, context: Context, reviewer: str) -> 
 
     from graph.contracts import DraftReview
 
-    config: dict[str, Any] = {
-        "configurable": {"thread_id": f"{reviewer}-{case.name}"},
-        "metadata": {"target": case.name},
-        "max_concurrency": context.max_concurrency,
-    }
+    # Nothing that names the case reaches a prompt: no ``metadata.target`` (fetch would show
+    # it as the change's label), so the model sees "local diff" and the diff, as for any user.
+    # No run-config ``max_concurrency`` either: the context's limit bounds the model calls,
+    # and a run-config one at or below the roster's size stalls every specialist.
+    config: dict[str, Any] = {"configurable": {"thread_id": f"{reviewer}-{case.name}"}}
     try:
         await app.ainvoke({"target": case.diff}, config, context=context)
         approve: Command[Any] = Command(resume={"decisions": [{"type": "approve"}]})

@@ -23,7 +23,7 @@ from evals.cases import Expected, load_cases
 from evals.metrics import CaseResult, Comment, by_category, overall
 from tests.conftest import ROOT
 from tests.servers.openai_server import ModelServer
-from tests.servers.panel_model import answer
+from tests.servers.panel_model import answer, which
 
 # --- the arithmetic, on results whose figures are known ------------------------------------
 
@@ -149,9 +149,31 @@ def smoke() -> dict[str, Any]:
         as_json = run_evals(server, "--json")
         as_text = run_evals(server)
         systems = [r.system for r in server.requests]
+        prompts = [r.prompt_text for r in server.requests]
+        diffs = [r.user for r in server.requests if which(r) != "orchestrator"]
+        diffs = [d.split("<untrusted_diff>", 1)[-1] for d in diffs]
     assert as_json.returncode == 0, as_json.stderr
     assert as_text.returncode == 0, as_text.stderr
-    return {"data": json.loads(as_json.stdout), "text": as_text.stdout, "systems": systems}
+    return {
+        "data": json.loads(as_json.stdout),
+        "text": as_text.stdout,
+        "systems": systems,
+        "prompts": prompts,
+        "reviewed": diffs,
+    }
+
+
+def test_no_case_name_file_name_or_label_reaches_the_model(smoke: dict[str, Any]) -> None:
+    """The model sees a diff as a user's, never what the harness knows about it."""
+    sent = "\n".join(smoke["prompts"])
+    assert "Change under review: local diff" in sent
+    for case in load_cases():
+        told = [case.name, f"{case.name}.diff", case.description, "expected.yaml"]
+        assert not [t for t in told if t in sent], case.name
+    # The diffs the reviewers are shown carry no label's category either.
+    labels = {e.category for case in load_cases() for e in case.expected}
+    shown = "\n".join(smoke["reviewed"])
+    assert not [k for k in labels if k in shown]
 
 
 def test_both_reviewers_run_every_case_through_the_graph(smoke: dict[str, Any]) -> None:
@@ -223,3 +245,21 @@ def test_no_model_configured_is_a_one_line_error(model_server: ModelServer) -> N
     assert proc.returncode == 2
     assert proc.stderr.startswith("evals: error: no model configured")
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_concurrency_limit_as_small_as_the_roster_still_reviews(
+    model_server: ModelServer,
+) -> None:
+    """REVIEW_PANEL_MAX_CONCURRENCY=3 bounds the model calls; it once stalled every case."""
+    proc = run_evals(
+        model_server,
+        "--reviewer",
+        "panel",
+        "--only",
+        "01-",
+        "--json",
+        REVIEW_PANEL_MAX_CONCURRENCY="3",
+    )
+    assert proc.returncode == 0, proc.stderr
+    (case,) = json.loads(proc.stdout)["reviewers"]["panel"]["cases"]
+    assert case["failures"] == [] and case["found"] == [True]
