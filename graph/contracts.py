@@ -12,15 +12,19 @@ serializer allow-list; nodes validate them back with ``model_validate`` when the
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -64,40 +68,113 @@ class _Strict(BaseModel):
 
 
 class ModelFinding(_Strict):
-    """One problem a specialist found, citing new-file line numbers from the numbered diff."""
+    """One problem a specialist found, citing new-file line numbers from the numbered diff.
+
+    The order of the fields is the order a model writes them in: where, then *why*, and only
+    then the title, category and severity, so the judgement follows the reasoning instead of
+    the reasoning defending a severity already chosen.
+    """
 
     path: str = Field(description="File path exactly as in the diff header.")
     start_line: int = Field(description="First line of the problem (new-file numbering).")
-    end_line: int = Field(description="Last line of the problem; equal to start_line for one.")
+    end_line: int | None = Field(
+        default=None,
+        description="Last line of the problem when it spans several lines; null for one line.",
+    )
     side: Side = Field(
         default=Side.RIGHT,
         description="RIGHT for added or unchanged lines, LEFT for deleted lines (old numbering).",
     )
-    severity: Severity
-    category: str = Field(description="Short category, e.g. sql-injection, n-plus-one, naming.")
+    rationale: str = Field(
+        description="First, the reasoning: what goes wrong, when, and what to do instead."
+    )
     title: str = Field(description="One line that names the problem.")
-    rationale: str = Field(description="Why it is a problem, and what to do instead.")
+    category: str = Field(description="The kind of problem, from the allowed list.")
+    severity: Severity = Field(description="How serious, judged from the rationale above.")
     suggestion: str | None = Field(
         default=None,
         description="Replacement code for exactly start_line..end_line, or null.",
     )
     confidence: float = Field(default=0.7, ge=0.0, le=1.0, description="0..1")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _one_line(cls, data: Any) -> Any:
+        # No end_line (or null, which strict schemas make models send) means one line.
+        if isinstance(data, dict) and data.get("end_line") is None and "start_line" in data:
+            data = {**data, "end_line": data["start_line"]}
+        return data
+
     @model_validator(mode="after")
     def _ordered(self) -> ModelFinding:
         # Models often swap or repeat lines; a range is normalised, never rejected for order.
+        if self.end_line is None:
+            self.end_line = self.start_line
         if self.end_line < self.start_line:
             self.start_line, self.end_line = self.end_line, self.start_line
         if self.suggestion is not None and not self.suggestion.strip():
             self.suggestion = None
         return self
 
+    @property
+    def last_line(self) -> int:
+        """The end of the cited range (``end_line`` is filled in on validation)."""
+        return self.start_line if self.end_line is None else self.end_line
+
 
 class SpecialistAnswer(_Strict):
-    """The structured output every specialist call must produce."""
+    """The structured output every specialist call must produce.
+
+    A specialist that declares its categories answers with ``answer_schema(categories)``,
+    the same shape with ``category`` restricted to its list plus ``other``.
+    """
 
     findings: list[ModelFinding] = Field(
         description="Problems found in the diff; an empty list when there is nothing to say."
+    )
+
+
+OTHER = "other"
+CATEGORY_PATTERN = r"^[a-z][a-z0-9-]*$"
+
+
+def category_slug(text: str) -> str:
+    """A category as the lists spell them: lower case words joined by hyphens."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+@functools.lru_cache(maxsize=64)
+def answer_schema(categories: tuple[str, ...] | None) -> type[SpecialistAnswer]:
+    """The answer schema of a specialist whose ``category`` comes from ``categories``.
+
+    The list (plus ``other``) is an enum in the schema the model fills. A model that still
+    names a category of its own (servers without strict schemas do) gets ``other`` rather
+    than a failed call: the finding is worth more than its label.
+    """
+    if not categories:
+        return SpecialistAnswer
+    allowed = tuple(dict.fromkeys([*categories, OTHER]))
+
+    def known(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        slug = category_slug(value)
+        return slug if slug in allowed else OTHER
+
+    finding = create_model(
+        "ModelFinding",
+        __base__=ModelFinding,
+        __doc__=ModelFinding.__doc__,
+        category=(  # type: ignore[arg-type]
+            Annotated[Literal[allowed], BeforeValidator(known)],
+            Field(description="The kind of problem: one of the listed values."),
+        ),
+    )
+    return create_model(
+        "SpecialistAnswer",
+        __base__=SpecialistAnswer,
+        __doc__=SpecialistAnswer.__doc__,
+        findings=(list[finding], SpecialistAnswer.model_fields["findings"]),
     )
 
 
@@ -107,6 +184,7 @@ class SpecialistAnswer(_Strict):
 class Finding(ModelFinding):
     """A model finding stamped by the node with the specialist that produced it."""
 
+    end_line: int  # always set: a model's missing end_line is its start_line
     specialist: str
     id: str = ""
 

@@ -114,7 +114,7 @@ async def review_chunk(
         return "; ".join(problems[:5])
 
     try:
-        schema = specialist_answer(prompt.max_findings)
+        schema = specialist_answer(prompt.max_findings, prompt.category_list)
         answer, usage = await call_structured(
             context, choice, schema, prompt.system, user, check=check
         )

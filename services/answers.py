@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from graph.contracts import SpecialistAnswer
+from graph.contracts import SpecialistAnswer, answer_schema
 
 A = TypeVar("A", bound=BaseModel)
 
@@ -57,6 +57,8 @@ def capped(base: type[A], max_findings: int) -> type[A]:
     return type(base.__name__, (base,), namespace)
 
 
-def specialist_answer(max_findings: int) -> type[SpecialistAnswer]:
-    """The answer schema of one specialist call."""
-    return capped(SpecialistAnswer, max_findings)
+def specialist_answer(
+    max_findings: int, categories: tuple[str, ...] | None = None
+) -> type[SpecialistAnswer]:
+    """The answer schema of one specialist call: its categories (if it declares them), capped."""
+    return capped(answer_schema(categories), max_findings)

@@ -43,12 +43,12 @@ class Shown:
         if not shown:
             return ""  # an unknown path is dropped with a note elsewhere, not repaired
         slack = 0 if finding.path in self.new_files else NEARBY
-        cited = range(finding.start_line, finding.end_line + 1)
+        cited = range(finding.start_line, finding.last_line + 1)
         near = any(n + d in shown for n in cited for d in range(-slack, slack + 1))
         if finding.start_line < 1 or not near:
             low, high = min(shown), max(shown)
             return (
-                f"{finding.path} lines {finding.start_line}-{finding.end_line} ({finding.side}) "
+                f"{finding.path} lines {finding.start_line}-{finding.last_line} ({finding.side}) "
                 f"were not shown; cite lines between {low} and {high} from the "
                 f"{'new' if finding.side == Side.RIGHT else 'old'} column"
             )

@@ -17,7 +17,7 @@ from typing import Annotated, Any, ClassVar, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from graph.contracts import Severity
+from graph.contracts import CATEGORY_PATTERN, OTHER, Severity
 from graph.errors import PromptError
 
 PROMPTS_ENV = "REVIEW_PANEL_PROMPTS"
@@ -64,6 +64,19 @@ class SpecialistPrompt(_PromptFile):
     # The severities this reviewer may use (e.g. [info, low, medium] for style). The scale is
     # stated to the model; a finding outside it is clamped to the nearest allowed severity.
     severities: Annotated[list[Severity], Field(min_length=1)] | None = None
+    # The kinds of problem this reviewer reports (slugs such as sql-injection). The answer
+    # schema makes `category` one of them or `other`; without a list it is free text.
+    categories: (
+        Annotated[list[Annotated[str, Field(pattern=CATEGORY_PATTERN)]], Field(min_length=1)]
+        | None
+    ) = None
+
+    @property
+    def category_list(self) -> tuple[str, ...] | None:
+        """The declared categories plus ``other``, in order; None when none are declared."""
+        if not self.categories:
+            return None
+        return tuple(dict.fromkeys([*self.categories, OTHER]))
 
     def with_scale(self) -> SpecialistPrompt:
         """The prompt with its severity scale stated at the end of the system prompt."""

@@ -12,6 +12,7 @@ from graph.contracts import (
     ModelFinding,
     Severity,
     SpecialistAnswer,
+    answer_schema,
 )
 
 
@@ -96,3 +97,34 @@ def test_edit_decision_accepts_drops_and_rewrites() -> None:
     )
     assert isinstance(r.decision, EditDecision)
     assert r.decision.comments == {"c-1": None, "c-2": "x"}
+
+
+def test_the_model_writes_its_rationale_before_title_category_and_severity() -> None:
+    fields = list(ModelFinding.model_json_schema()["properties"])
+    assert fields.index("rationale") < fields.index("title")
+    assert fields.index("title") < fields.index("category") < fields.index("severity")
+
+
+def test_end_line_is_optional_and_means_one_line() -> None:
+    one = {"path": "a.py", "start_line": 7, "severity": "low", "category": "c"}
+    one |= {"title": "t", "rationale": "r"}
+    assert "end_line" not in ModelFinding.model_json_schema().get("required", [])
+    assert ModelFinding.model_validate(one).end_line == 7
+    assert ModelFinding.model_validate({**one, "end_line": None}).end_line == 7
+    assert Finding.model_validate({**one, "specialist": "style"}).end_line == 7
+
+
+def test_a_specialists_categories_are_an_enum_in_its_answer_schema_plus_other() -> None:
+    schema = answer_schema(("sql-injection", "xss")).model_json_schema()
+    assert schema["title"] == "SpecialistAnswer"
+    category = schema["$defs"]["ModelFinding"]["properties"]["category"]
+    assert category["enum"] == ["sql-injection", "xss", "other"]
+    assert answer_schema(None) is SpecialistAnswer
+
+
+def test_a_category_off_the_list_becomes_other_and_the_finding_is_kept() -> None:
+    base = {"path": "a.py", "start_line": 1, "severity": "high", "title": "t", "rationale": "r"}
+    answer = answer_schema(("sql-injection",)).model_validate(
+        {"findings": [{**base, "category": "SQL Injection"}, {**base, "category": "weird"}]}
+    )
+    assert [f.category for f in answer.findings] == ["sql-injection", "other"]

@@ -116,3 +116,23 @@ def test_max_findings_must_be_a_positive_cap(prompt_dir: Path) -> None:
         "performance": 20,
         "style": 5,
     }
+
+
+def test_every_shipped_specialist_declares_its_categories_and_other_is_always_allowed() -> None:
+    for prompt in prompts.load_roster(SHIPPED):
+        assert prompt.category_list is not None, prompt.name
+        assert prompt.category_list[-1] == "other"
+        assert "prompt-injection" in prompt.category_list  # every prompt asks for it
+
+
+def test_a_category_that_is_not_a_slug_is_refused_naming_the_key(prompt_dir: Path) -> None:
+    _edit(prompt_dir / "style.yaml", categories=["Naming Things"])
+    with pytest.raises(PromptError, match=r"style.yaml: key 'categories.0'"):
+        prompts.load_roster(prompt_dir)
+
+
+def test_style_uses_info_and_low_and_no_prompt_invites_missing_definition_claims() -> None:
+    roster = {p.name: p for p in prompts.load_roster(SHIPPED)}
+    assert roster["style"].severities == ["info", "low"]
+    for prompt in roster.values():
+        assert "Never report a missing import" in prompt.system, prompt.name
