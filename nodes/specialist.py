@@ -95,8 +95,8 @@ async def review_one_chunk(
 async def review_chunk(
     prompt: SpecialistPrompt, chunk: Chunk, source: Source, context: Context
 ) -> ChunkReport:
-    text = secrets.mask(chunk.text) if context.mask_secrets else chunk.text
-    user = prompt.render_user(context=context_block(source), diff=as_data("diff", text))
+    # Secrets are masked in call_structured, for every model call (PR text included).
+    user = prompt.render_user(context=context_block(source), diff=as_data("diff", chunk.text))
     choice = ModelChoice(
         name=prompt.model or context.model,
         temperature=prompt.temperature if prompt.temperature is not None else context.temperature,

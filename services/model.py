@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from graph.contracts import Usage
 from graph.errors import ModelError
-from services.secrets import scrub
+from services.secrets import mask, without_urls
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
@@ -86,6 +86,10 @@ async def call_structured(
     """
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
+    if context.mask_secrets:
+        # Every model call's text, whatever part of it came from the PR: the diff, its title
+        # and body, and findings quoting them.
+        user = mask(user)
     method = context.structured_output
     if method == "json_mode":
         system += _json_mode_instructions(schema)
@@ -115,7 +119,8 @@ async def call_structured(
                 return parsed, usage
         if attempt == 0:
             if isinstance(raw, AIMessage) and raw.content:
-                messages.append(AIMessage(str(raw.content)))
+                said = str(raw.content)
+                messages.append(AIMessage(mask(said) if context.mask_secrets else said))
             messages.append(HumanMessage(_repair_request(problem)))
     raise ModelError(f"model {choice.name!r} gave an unusable answer twice: {problem}")
 
@@ -164,13 +169,16 @@ def _repair_request(problem: str) -> str:
 
 def _short(exc: Any, limit: int = 300) -> str:
     text = " ".join(str(exc).split())
-    return scrub(text[:limit] + ("..." if len(text) > limit else ""))
+    # Drafts and posted reviews carry this text: it names the failure, never an endpoint.
+    return without_urls(text[:limit] + ("..." if len(text) > limit else ""))
 
 
 def _api_error(exc: Exception, model: str, context: Context) -> ModelError:
     import openai
 
-    where = context.base_url or "the OpenAI API"
+    # Not the URL: these messages reach drafts and posted reviews, and a base URL may name an
+    # internal host or carry a password.
+    where = "the model server (OPENAI_BASE_URL)" if context.base_url else "the OpenAI API"
     if isinstance(exc, openai.AuthenticationError):
         return ModelError(f"{where} rejected the API key (401): check OPENAI_API_KEY")
     if isinstance(exc, openai.NotFoundError):

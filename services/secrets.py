@@ -1,8 +1,14 @@
 """Keeping secrets out of what leaves the process, and finding the ones a diff commits.
 
 Two jobs, one place: ``scrub`` removes *our* secrets (the model key and GitHub token from
-the environment) from any text we print, log or store; ``locate`` and ``mask`` deal with
-secrets *in the diff*, which the security reviewer must report but the model need not see.
+the environment, and credentials written into any URL) from text we print, log or store;
+``locate`` and ``mask`` deal with secrets *in the reviewed text* (the diff, the PR's title
+and body), which the security reviewer must report but the model need not see.
+
+``PATTERNS`` is the one table of well-known secret formats; tests/unit/test_secrets.py holds
+an example of each kind and checks them all, and every model call's text goes through
+``mask`` (``services.model``). A key block (PEM or PGP) spans lines: ``mask`` also masks the
+lines inside it, even when the text it sees starts or ends in the middle of the block.
 """
 
 from __future__ import annotations
@@ -13,40 +19,138 @@ from dataclasses import dataclass
 
 SECRET_ENV_VARS = ("OPENAI_API_KEY", "GITHUB_TOKEN", "AZURE_OPENAI_API_KEY")
 
+# user:password@ (or user@) right after a scheme: the part of a URL that must never be shown.
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
+_URL = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^\s'\"<>)\]}]+")
+
 
 def scrub(text: str) -> str:
-    """``text`` with the value of every secret environment variable replaced by ``***``."""
+    """``text`` without our secrets: environment keys become ``***``, URL credentials too."""
     for name in SECRET_ENV_VARS:
         value = os.environ.get(name)
         if value and len(value) >= 6:
             text = text.replace(value, "***")
-    return text
+    return _URL_CREDENTIALS.sub(r"\1***@", text)
+
+
+def without_urls(text: str) -> str:
+    """``scrub``bed ``text`` with every URL replaced by ``<url>``.
+
+    For error messages that end up in drafts and posted reviews: they name the failure, never
+    an internal endpoint.
+    """
+    return _URL.sub("<url>", scrub(text))
+
+
+# Before a token: not a letter or digit. (``\b`` would fail after ``_``: ``x_ghp_...``.)
+_START = r"(?<![A-Za-z0-9])"
 
 
 @dataclass(frozen=True)
 class SecretPattern:
+    """A well-known secret format. With a ``secret`` group, only that group is masked."""
+
     kind: str
     regex: re.Pattern[str]
 
+    def sub(self, text: str) -> str:
+        marker = f"[REDACTED {self.kind}]"
+        if "secret" not in self.regex.groupindex:
+            return self.regex.sub(marker, text)
 
-# Well-known token formats: specific enough that masking them never hides real code.
+        def keep_label(m: re.Match[str]) -> str:
+            start, end = m.span("secret")
+            return m.group(0)[: start - m.start()] + marker + m.group(0)[end - m.start() :]
+
+        return self.regex.sub(keep_label, text)
+
+
+# Well-known formats: specific enough that masking them never hides real code.
 PATTERNS: tuple[SecretPattern, ...] = (
     SecretPattern(
-        "GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})")
+        "GitHub token",
+        re.compile(_START + r"(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})"),
     ),
-    SecretPattern("AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    SecretPattern("OpenAI API key", re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}")),
-    SecretPattern("Slack token", re.compile(r"\bxox[abpors]-[A-Za-z0-9-]{10,}")),
-    SecretPattern("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
-    SecretPattern("Stripe key", re.compile(r"\b[sr]k_live_[0-9a-zA-Z]{20,}")),
-    SecretPattern("private key", re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
+    SecretPattern(
+        "AWS access key id", re.compile(_START + r"(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])")
+    ),
+    SecretPattern(
+        "AWS secret access key",
+        re.compile(
+            r"(?i:aws_?secret(?:_?access)?_?key|secret_?access_?key)[\"']?\s*(?:[:=]|=>)\s*"
+            r"[\"']?(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
+        ),
+    ),
+    SecretPattern("OpenAI API key", re.compile(_START + r"sk-(?:proj-)?[A-Za-z0-9_-]{20,}")),
+    SecretPattern("Slack token", re.compile(_START + r"(?:xox[abposr]|xapp)-[A-Za-z0-9-]{10,}")),
+    SecretPattern(
+        "Slack webhook URL",
+        re.compile(r"(?i)https?://hooks\.slack\.com/(?:services|workflows|triggers)/[\w/-]+"),
+    ),
+    SecretPattern("Google API key", re.compile(_START + r"AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z])")),
+    SecretPattern("Stripe key", re.compile(_START + r"[sr]k_live_[0-9a-zA-Z]{20,}")),
+    SecretPattern("PGP private key", re.compile(r"-----BEGIN PGP PRIVATE KEY BLOCK-----")),
+    SecretPattern("private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")),
 )
+
+# --- key blocks: the lines between BEGIN and END ---------------------------------------------
+
+_BLOCK_BEGIN = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+_BLOCK_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+# A line as a model sees it: a chunk's "new old marker " columns, a raw diff's +/-/space, or
+# nothing (PR text). The rest is the content.
+_PREFIX = re.compile(r"^(?:[ \d]{6} [ \d]{6} [+\- \\] |[+\- ])?")
+_PAYLOAD = re.compile(
+    r"^\s*[\"'`]?(?:[A-Za-z0-9+/]{2,}={0,2}|=[A-Za-z0-9+/]{4})(?:\\n)?[\"'`]?\s*[+,;]?\s*$"
+    r"|^\s*(?:Version|Comment|Proc-Type|DEK-Info|Hash|Charset):.*$"
+)
+_BLOCK_LINE = "[REDACTED key material]"
+
+
+def _payload(line: str) -> str | None:
+    """The diff prefix of ``line`` when the rest looks like key material, else None."""
+    prefix = _PREFIX.match(line)
+    head = prefix.group(0) if prefix else ""
+    rest = line[len(head) :].rstrip("\r")
+    return head if rest.strip() and _PAYLOAD.match(rest) else None
+
+
+def _mask_blocks(lines: list[str]) -> None:
+    """Mask key material next to every BEGIN (after it) and every END (before it) line.
+
+    Walking out from the markers, not between them, means a text that starts or ends
+    mid-block is masked too, and code that merely mentions a BEGIN line is left alone: the
+    walk stops at the first line that is not key material.
+    """
+    for i, line in enumerate(lines):
+        if _BLOCK_BEGIN.search(line):
+            step = 1
+        elif _BLOCK_END.search(line):
+            step = -1
+        else:
+            continue
+        j = i + step
+        while 0 <= j < len(lines) and not _BLOCK_BEGIN.search(lines[j]):
+            if _BLOCK_END.search(lines[j]):
+                break
+            head = _payload(lines[j])
+            if head is None:
+                stripped = _PREFIX.sub("", lines[j]).strip()
+                if stripped:  # an empty line may separate armor headers from the key
+                    break
+            else:
+                lines[j] = head + _BLOCK_LINE
+            j += step
 
 
 def mask(text: str) -> str:
     """Replace well-known secrets with a marker that still tells the model what was there."""
+    if "PRIVATE KEY" in text:
+        lines = text.split("\n")
+        _mask_blocks(lines)
+        text = "\n".join(lines)
     for pattern in PATTERNS:
-        text = pattern.regex.sub(f"[REDACTED {pattern.kind}]", text)
+        text = pattern.sub(text)
     return text
 
 

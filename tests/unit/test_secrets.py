@@ -1,0 +1,143 @@
+"""The one table of secret formats: an example of every kind, masked wherever it appears."""
+
+from __future__ import annotations
+
+import pytest
+
+from services import secrets
+
+# One example per kind in secrets.PATTERNS (a new pattern without an example fails below).
+# Each is (kind, line of text holding the secret, the secret value that must not survive).
+EXAMPLES: list[tuple[str, str, str]] = [
+    ("GitHub token", "token = 'ghp_" + "a1B2c3D4" * 5 + "'", "ghp_" + "a1B2c3D4" * 5),
+    ("GitHub token", "x_ghp_" + "Z9y8X7w6" * 5, "ghp_" + "Z9y8X7w6" * 5),
+    ("GitHub token", "pat = github_pat_" + "11ABCDEFG_" * 6, "github_pat_" + "11ABCDEFG_" * 6),
+    ("AWS access key id", "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
+    (
+        "AWS secret access key",
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    ),
+    (
+        "AWS secret access key",
+        '"SecretAccessKey": "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"',
+        "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+    ),
+    ("OpenAI API key", "OPENAI_API_KEY=sk-proj-" + "Qw3rTy" * 5, "sk-proj-" + "Qw3rTy" * 5),
+    ("Slack token", "SLACK=xoxb-1234567890-abcdefghijkl", "xoxb-1234567890-abcdefghijkl"),
+    (
+        "Slack token",
+        "app_token: xapp-1-A0123BCDEFG-1234567890123-0a1b2c3d4e5f6a7b8c9d",
+        "xapp-1-A0123BCDEFG-1234567890123-0a1b2c3d4e5f6a7b8c9d",
+    ),
+    (
+        "Slack webhook URL",
+        "hook = 'https://hooks.slack.com/services/T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXX'",
+        "hooks.slack.com/services/T0000000/B0000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+    ),
+    ("Google API key", "key=AIzaSyA-" + "b" * 31, "AIzaSyA-" + "b" * 31),
+    ("Stripe key", "stripe = sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc", "sk_live_4eC39Hq"),
+    (
+        "PGP private key",
+        "-----BEGIN PGP PRIVATE KEY BLOCK-----",
+        "-----BEGIN PGP PRIVATE KEY BLOCK-----",
+    ),
+    (
+        "private key",
+        "-----BEGIN OPENSSH PRIVATE KEY-----",
+        "-----BEGIN OPENSSH PRIVATE KEY-----",
+    ),
+]
+
+PEM_BODY = [
+    "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun",
+    "VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK",
+    "Lxoz7+3vJ1kr+gDD9uplA7ZS0T8DzZa5KZnL7ORy8z3IwlqVQ8cjJ1VVFQ==",
+]
+PGP_BODY = [
+    "Version: GnuPG v2",
+    "",
+    "lQOYBF0wXs0BCADKxJ3ZPl2k9gX0y2Ymdq7xVlq0Q6l9Q0sIyE8jH0qcVj6m7w3h",
+    "N1bWQ3yYzq6xGx8HgKx2d3oQy9VtQ8pXr0r4yJm3Lr5gU2kUuH2pXQyYpV7bQ==",
+    "=nRBU",
+]
+
+
+def test_every_kind_in_the_table_has_an_example() -> None:
+    assert {kind for kind, _, _ in EXAMPLES} == {p.kind for p in secrets.PATTERNS}
+
+
+@pytest.mark.parametrize(("kind", "line", "value"), EXAMPLES, ids=[e[1][:24] for e in EXAMPLES])
+def test_each_format_is_masked_and_located(kind: str, line: str, value: str) -> None:
+    masked = secrets.mask(line)
+    assert value not in masked
+    assert f"[REDACTED {kind}]" in masked
+    assert secrets.locate({"f.py": {3: line}}) == [("f.py", 3, kind)]
+
+
+def test_the_label_before_an_aws_secret_stays_readable() -> None:
+    masked = secrets.mask("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    assert masked == "aws_secret_access_key = [REDACTED AWS secret access key]"
+
+
+def test_git_shas_and_ordinary_code_are_not_masked() -> None:
+    code = "commit = 'da39a3ee5e6b4b0d3255bfef95601890afd80709'  # sk = secret_key(user)"
+    assert secrets.mask(code) == code
+
+
+def _block(begin: str, body: list[str], end: str, prefix: str) -> list[str]:
+    return [prefix + begin, *(prefix + b for b in body), prefix + end]
+
+
+@pytest.mark.parametrize("prefix", ["", "+", "    12        + "], ids=["text", "diff", "chunk"])
+@pytest.mark.parametrize(
+    ("begin", "body", "end"),
+    [
+        ("-----BEGIN RSA PRIVATE KEY-----", PEM_BODY, "-----END RSA PRIVATE KEY-----"),
+        ("-----BEGIN PGP PRIVATE KEY BLOCK-----", PGP_BODY, "-----END PGP PRIVATE KEY BLOCK-----"),
+    ],
+    ids=["pem", "pgp"],
+)
+def test_every_line_inside_a_key_block_is_masked(
+    prefix: str, begin: str, body: list[str], end: str
+) -> None:
+    lines = ["def load():", *_block(begin, body, end, prefix), "    return key"]
+    masked = secrets.mask("\n".join(lines))
+    for secret_line in body:
+        if len(secret_line) > 6:  # "Version: GnuPG v2" included; the empty line is nothing
+            assert secret_line not in masked
+    assert "def load():" in masked and "    return key" in masked
+    assert len(masked.split("\n")) == len(lines)  # line for line: citations stay right
+
+
+def test_a_block_cut_by_a_chunk_boundary_is_masked_on_both_sides() -> None:
+    begin = "-----BEGIN PRIVATE KEY-----"
+    first = "\n".join(["+x = 1", "+" + begin, "+" + PEM_BODY[0]])
+    second = "\n".join(["+" + PEM_BODY[1], "+" + PEM_BODY[2], "+-----END PRIVATE KEY-----"])
+    assert PEM_BODY[0] not in secrets.mask(first)
+    masked = secrets.mask(second)
+    assert PEM_BODY[1] not in masked and PEM_BODY[2] not in masked
+
+
+def test_code_that_only_mentions_a_begin_line_is_left_alone() -> None:
+    code = "\n".join(
+        [
+            "if text.startswith('-----BEGIN RSA PRIVATE KEY-----'):",
+            "    raise ValueError('refusing a private key')",
+            "value = compute(total)",
+        ]
+    )
+    masked = secrets.mask(code)
+    assert "raise ValueError('refusing a private key')" in masked
+    assert "value = compute(total)" in masked
+
+
+def test_scrub_hides_environment_secrets_and_url_credentials(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_secretvalue123")
+    text = "failed at http://bot:hunter2@10.1.2.3:8080/v1 with ghp_secretvalue123"
+    scrubbed = secrets.scrub(text)
+    assert "hunter2" not in scrubbed and "ghp_secretvalue123" not in scrubbed
+    assert "http://***@10.1.2.3:8080/v1" in scrubbed
+    assert secrets.without_urls(text) == "failed at <url> with ***"
