@@ -71,7 +71,8 @@ def test_no_secret_of_the_table_reaches_any_model_request(
     assert "[REDACTED GitHub token]" in orchestrator[0].user  # the PR title, masked there too
     # The security reviewer still reports them, by location, whatever the model saw.
     draft = json.loads(proc.stdout)["draft"]
-    secret_lines = {c["start_line"] for c in draft["comments"] if c["category"] == "hardcoded-secret"}
+    flagged = [c for c in draft["comments"] if c["category"] == "hardcoded-secret"]
+    secret_lines = {c["start_line"] for c in flagged}
     assert len(secret_lines) >= len(SECRET_EXAMPLES) - 2
 
 
