@@ -38,6 +38,14 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+StrictOption = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Exit 7 when some model calls failed and part of the change was not reviewed "
+        "(nothing reviewed at all is exit 6 either way).",
+    ),
+]
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
@@ -95,6 +103,7 @@ def review(
         ),
     ] = None,
     as_json: JsonOption = False,
+    strict: StrictOption = False,
 ) -> None:
     """Run the panel on TARGET and pause for approval; prints the draft and the thread id."""
     from cli import session
@@ -104,6 +113,7 @@ def review(
             target,
             db,
             as_json=as_json,
+            strict=strict,
             model=model,
             structured_output=structured_output,
             max_concurrency=max_concurrency,
@@ -196,11 +206,13 @@ def reject(
 
 
 @app.command()
-def resume(thread: str, db: DbOption = None, as_json: JsonOption = False) -> None:
+def resume(
+    thread: str, db: DbOption = None, as_json: JsonOption = False, strict: StrictOption = False
+) -> None:
     """Continue a thread that stopped before the approval pause (a crash or a failure)."""
     from cli import session
 
-    _run(session.resume(thread, db, as_json=as_json))
+    _run(session.resume(thread, db, as_json=as_json, strict=strict))
 
 
 def main() -> None:

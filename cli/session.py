@@ -19,7 +19,7 @@ from typing import Any
 import typer
 
 from graph.context import Context, require_model_config
-from graph.errors import DecisionError, ThreadError
+from graph.errors import DecisionError, ModelError, PartlyReviewedError, ThreadError
 from graph.threads import PAUSED, ThreadInfo
 
 
@@ -54,43 +54,14 @@ def _err(message: str) -> None:
 
 
 async def _drive(session: Session, payload: Any, config: dict[str, Any], context: Context) -> None:
-    """Run the graph, reporting each step on stderr as it finishes."""
-    from graph.contracts import ChunkReport
+    """Run the graph, reporting each step on stderr as it finishes (``cli.progress``)."""
+    from cli import progress
 
     async for update in session.app.astream(
         payload, config, context=context, stream_mode="updates", durability="sync"
     ):
         for node, value in update.items():
-            if node == "__interrupt__" or not isinstance(value, dict):
-                continue
-            if node == "fetch":
-                _err("fetched the diff; specialists reviewing ...")
-            if node == "review_one_chunk":  # one model call's report, as soon as it is back
-                _report_line(ChunkReport.model_validate(value))
-            elif node == "retry":
-                for raw in value.get("reports", []):
-                    _report_line(ChunkReport.model_validate(raw))
-            elif "reports" in value:  # a specialist node: all its chunks are done
-                reports = [ChunkReport.model_validate(r) for r in value["reports"]]
-                if len(reports) == 1 and reports[0].status == "skipped":
-                    _report_line(reports[0])
-                else:
-                    found = sum(len(r.findings) for r in reports)
-                    _err(f"  {node}: done, {found} finding(s) in {len(reports)} chunk(s)")
-            if node == "orchestrate":
-                _err("orchestrator merged the findings")
-            if node == "post":
-                _err("published")
-
-
-def _report_line(r: Any) -> None:
-    what = {
-        "ok": f"{len(r.findings)} finding(s)",
-        "skipped": "nothing to review",
-        "failed": f"FAILED: {r.error}",
-    }[r.status]
-    files = f"{len(r.paths)} file(s), {r.changed_lines} changed line(s)"
-    _err(f"  {r.specialist} [chunk {r.chunk + 1}] {files}: {what}")
+            progress.step(node, value)
 
 
 async def _info(session: Session, thread_id: str) -> ThreadInfo:
@@ -149,7 +120,27 @@ def _print_cost(draft: dict[str, Any]) -> None:
             typer.echo(f"  {line}")
 
 
-async def review(target: str, db: str | None, *, as_json: bool, **overrides: Any) -> None:
+def _check_outcome(info: ThreadInfo, strict: bool) -> None:
+    """Exit 6 when nothing was reviewed; with ``strict``, exit 7 when part of it was not."""
+    draft = info.values.get("draft") or {}
+    if info.interrupt is None or "draft" not in info.interrupt:
+        return  # not at the approval pause: nothing was drafted just now
+    outcome = draft.get("outcome", "complete")
+    retry = f"fix the cause, then `review-panel resume {info.thread_id}` re-runs the failed calls"
+    failures = draft.get("failures") or []
+    first = f" (first: {failures[0]})" if failures else ""
+    if outcome == "failed":
+        raise ModelError(f"no specialist produced a usable answer{first}; {retry}")
+    if outcome == "partial" and strict:
+        raise PartlyReviewedError(
+            f"only part of the change was reviewed: {len(failures)} model call(s) failed"
+            f"{first}; {retry}"
+        )
+
+
+async def review(
+    target: str, db: str | None, *, as_json: bool, strict: bool = False, **overrides: Any
+) -> None:
     from cli.inputs import read_target
 
     context = Context.from_overrides(**overrides)
@@ -161,6 +152,7 @@ async def review(target: str, db: str | None, *, as_json: bool, **overrides: Any
         await _drive(session, {"target": text}, _config(thread_id, context, label), context)
         info = await _info(session, thread_id)
     _print_info(info, as_json)
+    _check_outcome(info, strict)
 
 
 async def show(thread_id: str, db: str | None, *, as_json: bool) -> None:
@@ -260,7 +252,7 @@ def _moved_head_help(info: ThreadInfo) -> str:
     )
 
 
-async def resume(thread_id: str, db: str | None, *, as_json: bool) -> None:
+async def resume(thread_id: str, db: str | None, *, as_json: bool, strict: bool = False) -> None:
     from langgraph.types import Command
 
     from graph.checkpointer import thread_lease
@@ -288,6 +280,7 @@ async def resume(thread_id: str, db: str | None, *, as_json: bool) -> None:
             await _drive(session, payload, _config(thread_id, context), context)
         info = await _info(session, thread_id)
     _print_info(info, as_json)
+    _check_outcome(info, strict)
 
 
 def _retryable(info: ThreadInfo) -> bool:

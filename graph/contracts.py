@@ -300,6 +300,10 @@ class DraftReview(_Strict):
     usage: dict[str, Usage] = Field(default_factory=dict)
     cost: CostEstimate = Field(default_factory=lambda: CostEstimate())
     noise: NoiseControl | None = None  # the thresholds this draft was filtered with
+    # services.scope: "failed" means no specialist produced a usable answer (nothing in the
+    # draft comes from reading the change); "partial" that some model call failed.
+    outcome: Literal["complete", "partial", "failed"] = "complete"
+    orchestrator_error: str | None = None  # why the summary was not written, if it was not
 
 
 class CostLine(_Strict):

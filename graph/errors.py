@@ -10,7 +10,8 @@ that only know Python's exceptions still catch them sensibly::
     ├── InputError (ValueError)             exit 3   unreadable, empty or malformed diff / target
     ├── ThreadError (LookupError)           exit 4   unknown, finished or busy thread
     ├── DecisionError (ValueError)          exit 5   a resume value of the wrong shape
-    ├── ModelError                          exit 6   the model failed for good
+    ├── ModelError                          exit 6   the model failed for good: nothing reviewed
+    │   └── PartlyReviewedError             exit 7   some model calls failed (review --strict)
     └── GitHubError                         exit 10  GitHub said no
         ├── GitHubAuthError                 exit 11  bad or missing token (401)
         ├── GitHubNotFoundError (LookupError) exit 12 no access, or no such PR (404)
@@ -67,6 +68,16 @@ class ModelError(ReviewPanelError):
     """A model call failed for good (after retries and one repair attempt)."""
 
     exit_code = 6
+
+
+class PartlyReviewedError(ModelError):
+    """Some model calls failed for good, so part of the change was not reviewed.
+
+    Only ``review --strict`` and ``resume --strict`` raise it: by default a partial draft is
+    a success (exit 0) that says, in its summary, what was not reviewed.
+    """
+
+    exit_code = 7
 
 
 class GitHubError(ReviewPanelError):

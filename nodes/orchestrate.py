@@ -31,7 +31,7 @@ from graph.contracts import (
 from graph.errors import ModelError
 from graph.state import ReviewState, diff_text
 from nodes.specialist import context_block
-from services import cost, merge, noise, render
+from services import cost, merge, noise, render, scope
 from services import diff as diffs
 from services.model import ModelChoice, call_structured
 from services.prompts import as_data, load_orchestrator, load_roster
@@ -69,21 +69,29 @@ def make_orchestrate(prompts_dir: Path | None) -> Any:
         prompt = await asyncio.to_thread(load_orchestrator, prompts_dir)
         disputed = [c for c in comments if c.disagreement]
         summary = ""
-        try:
-            answer, used = await call_structured(
-                context,
-                ModelChoice(prompt.model or context.model, context.temperature),
-                SynthesisAnswer,
-                prompt.system,
-                prompt.render_user(
-                    context=context_block(source),
-                    findings=as_data("findings", _findings_text(comments)),
-                    disagreements=as_data("disagreements", _findings_text(disputed) or "none"),
-                ),
-            )
-        except ModelError as exc:
-            failures.append(f"the orchestrator could not write a summary: {exc}")
-            answer = None
+        answer: SynthesisAnswer | None = None
+        orchestrator_error: str | None = None
+        # With nothing reviewed the orchestrator is not asked: its summary of no findings
+        # would read like a clean review.
+        nothing_reviewed = scope.outcome(reports) == "failed"
+        if not nothing_reviewed:
+            try:
+                answer, used = await call_structured(
+                    context,
+                    ModelChoice(prompt.model or context.model, context.temperature),
+                    SynthesisAnswer,
+                    prompt.system,
+                    prompt.render_user(
+                        context=context_block(source),
+                        findings=as_data("findings", _findings_text(comments)),
+                        disagreements=as_data(
+                            "disagreements", _findings_text(disputed) or "none"
+                        ),
+                    ),
+                )
+            except ModelError as exc:
+                orchestrator_error = str(exc)
+                failures.append(f"the orchestrator could not write a summary: {exc}")
         if answer is not None:
             usage["orchestrator"] = used
             summary = answer.summary.strip()
@@ -91,8 +99,10 @@ def make_orchestrate(prompts_dir: Path | None) -> Any:
         comments = merge.rank(comments)
         verdict, reason = merge.verdict(comments)
         comments = [_with_body(c, anchors) for c in comments]
+        said = scope.statement(reports)
+        summary = summary or _fallback_summary(comments, orchestrator_error, nothing_reviewed)
         draft = DraftReview(
-            summary=summary or _fallback_summary(comments, failures),
+            summary=f"{said}\n\n{summary}" if said else summary,
             verdict=verdict,
             verdict_reason=reason,
             comments=comments,
@@ -117,6 +127,8 @@ def make_orchestrate(prompts_dir: Path | None) -> Any:
                 context,
             ),
             noise=quiet,
+            outcome=scope.outcome(reports, orchestrator_error is not None),
+            orchestrator_error=orchestrator_error,
         )
         return {"draft": draft.model_dump(mode="json")}
 
@@ -192,8 +204,17 @@ def _with_body(c: ReviewComment, anchors: diffs.Anchors) -> ReviewComment:
     return c.model_copy(update={"body": render.comment_body(c, suggest)})
 
 
-def _fallback_summary(comments: list[ReviewComment], failures: list[str]) -> str:
+def _fallback_summary(
+    comments: list[ReviewComment], orchestrator_error: str | None, nothing_reviewed: bool
+) -> str:
+    if nothing_reviewed:
+        return (
+            "Check the model settings (`review-panel doctor`), then re-run the failed calls "
+            "(`review-panel resume THREAD`)."
+        )
     if not comments:
+        if orchestrator_error:
+            return "The panel found nothing to comment on. (No synthesis was written.)"
         return "The panel found nothing to comment on in this change."
     counts: dict[str, int] = defaultdict(int)
     for c in comments:

@@ -1,0 +1,75 @@
+"""Progress on stderr while a review runs: one line per step, in words that never hide a failure.
+
+A specialist whose calls failed is reported as failed (not "done"), the orchestrator's line
+says whether it merged, failed or was not asked, and events the model layer sends while a call
+waits or is retried (``services.progress``) are printed as they happen, so a slow server is
+never a silence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from graph.contracts import ChunkReport, DraftReview
+
+
+def say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def step(node: str, value: Any) -> None:
+    """Report one graph update (``stream_mode="updates"``) of ``node``."""
+    if node == "__interrupt__" or not isinstance(value, dict):
+        return
+    if node == "fetch":
+        say("fetched the diff; specialists reviewing ...")
+    elif node == "review_one_chunk":  # one model call's report, as soon as it is back
+        report_line(ChunkReport.model_validate(value))
+    elif node == "retry":
+        for raw in value.get("reports", []):
+            report_line(ChunkReport.model_validate(raw))
+    elif node == "orchestrate" and "draft" in value:
+        say(orchestrator_line(DraftReview.model_validate(value["draft"])))
+    elif node == "post" and value.get("result"):
+        local = value["result"].get("destination") == "local"
+        say("written (a local diff's review is printed, not posted)" if local else "posted")
+    elif "reports" in value:  # a specialist node: all its chunks are done
+        specialist_line(node, [ChunkReport.model_validate(r) for r in value["reports"]])
+
+
+def specialist_line(node: str, reports: list[ChunkReport]) -> None:
+    if len(reports) == 1 and reports[0].status == "skipped":
+        report_line(reports[0])
+        return
+    found = sum(len(r.findings) for r in reports)
+    failed = sum(r.status == "failed" for r in reports)
+    if failed == len(reports):
+        state = "FAILED"
+    elif failed:
+        state = f"partly FAILED ({failed} of {len(reports)} call(s))"
+    else:
+        state = "done"
+    say(f"  {node}: {state}, {found} finding(s) in {len(reports)} chunk(s)")
+
+
+def orchestrator_line(draft: DraftReview) -> str:
+    if draft.outcome == "failed":
+        return "orchestrator not asked: no specialist produced a usable answer"
+    if draft.orchestrator_error:
+        return (
+            f"orchestrator FAILED: {draft.orchestrator_error}; the draft has the merged "
+            "findings without a summary"
+        )
+    return "orchestrator merged the findings"
+
+
+def report_line(r: ChunkReport) -> None:
+    what = {
+        "ok": f"{len(r.findings)} finding(s)",
+        "skipped": "nothing to review",
+        "failed": f"FAILED: {r.error}",
+    }[r.status]
+    files = f"{len(r.paths)} file(s), {r.changed_lines} changed line(s)"
+    say(f"  {r.specialist} [chunk {r.chunk + 1}] {files}: {what}")
