@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from evals.categories import canonical
+from evals.categories import ALIASES
 
 HERE = Path(__file__).resolve().parent
 
@@ -19,7 +19,7 @@ class Expected:
     file: str
     start: int
     end: int
-    category: str  # canonical
+    category: str  # a label category of evals/categories.py
 
 
 @dataclass(frozen=True)
@@ -73,11 +73,18 @@ def _expected(entry: dict[str, object], index: Path) -> tuple[Expected, ...]:
     for item in entry.get("expected") or []:  # type: ignore[attr-defined]
         try:
             start, end = item["lines"]
-            category = canonical(item["category"])
+            category = str(item["category"])
             out.append(Expected(str(item["file"]), int(start), int(end), category))
         except (KeyError, TypeError, ValueError):
             raise CaseError(
                 f"{index}: case {entry.get('name')}: each expected finding needs file, "
                 "lines: [first, last] and category"
             ) from None
+        if category not in ALIASES:
+            raise CaseError(
+                f"{index}: case {entry.get('name')}: unknown category {category!r} "
+                f"(one of: {', '.join(ALIASES)})"
+            )
+        if not 1 <= int(start) <= int(end):
+            raise CaseError(f"{index}: case {entry.get('name')}: lines must be [first, last]")
     return tuple(out)

@@ -1,17 +1,31 @@
-"""Scoring: which comments found which planted problems, and the figures that follow.
+"""Scoring: which comments found which labelled problems, and the figures that follow.
 
-A comment *matches* an expected finding when it is on the same file, its lines overlap the
-expected window, and one of its categories (the lead one or any merged specialist's view) is
-the expected category. Then, over a set of cases:
+A comment *can answer* a label when all of these hold:
 
-- recall = expected findings matched by some comment / expected findings;
-- precision = comments that match some expected finding / comments (on a clean case every
-  comment is a false positive);
+- same file, on new-file lines (side RIGHT);
+- it cites a line within ``TOLERANCE`` (3) lines of the labelled lines: its range
+  ``start..end`` overlaps ``label.start - 3 .. label.end + 3``;
+- it is not much wider than the label: at most ``SLACK`` (10) lines more than the labelled
+  range, so a comment on a whole file or function locates nothing;
+- one of its categories (its own, or a merged specialist's view) maps to the label's
+  category (``evals/categories.py``).
+
+Then comments are paired with labels one to one: each label is answered by at most one
+comment view, each view answers at most one label, and the pairing found is a largest one
+(so the figures do not depend on the order comments come in). A second comment on a label
+already answered is a false positive. A comment that merges two specialists' views on one
+line may answer two labels there (one per view).
+
+Over a set of cases:
+
+- recall = labels answered / labels;
+- precision = comments that answer some label / comments (on a clean case every comment is
+  a false positive);
 - comments per PR = comments / cases.
 
 Per category K, a comment counts once for each category it carries: recall_K is over the
-expected findings of K, precision_K over the comments carrying K (correct when they match an
-expected finding of K), comments per PR over the comments carrying K.
+labels of K, precision_K over the comments carrying K (correct when that view answers a
+label), comments per PR over the comments carrying K.
 """
 
 from __future__ import annotations
@@ -20,6 +34,9 @@ from dataclasses import dataclass, field
 
 from evals.cases import Case, Expected
 from evals.categories import canonical, same
+
+TOLERANCE = 3  # lines either side of the labelled lines a comment may cite
+SLACK = 10  # lines a comment may span beyond the labelled range
 
 
 @dataclass(frozen=True)
@@ -30,7 +47,7 @@ class Comment:
     start: int
     end: int
     categories: tuple[str, ...]  # canonical, lead first
-    side: str = "RIGHT"  # LEFT: old-file lines, which no expected window refers to
+    side: str = "RIGHT"  # LEFT: old-file lines, which no label refers to
 
     @classmethod
     def of(
@@ -41,12 +58,44 @@ class Comment:
 
 
 def located(c: Comment, e: Expected) -> bool:
-    """Same file, and the comment's lines overlap the expected window."""
-    return c.side == "RIGHT" and c.file == e.file and c.start <= e.end and e.start <= c.end
+    """Same file, new-file lines, within the tolerance and not much wider than the label."""
+    return (
+        c.side == "RIGHT"
+        and c.file == e.file
+        and c.start <= e.end + TOLERANCE
+        and e.start - TOLERANCE <= c.end
+        and (c.end - c.start) <= (e.end - e.start) + SLACK
+    )
 
 
-def matches(c: Comment, e: Expected) -> bool:
-    return located(c, e) and any(same(k, e.category) for k in c.categories)
+def answers(c: Comment, view: str, e: Expected) -> bool:
+    """Whether the comment's ``view`` (one of its categories) can answer the label."""
+    return located(c, e) and same(view, e.category)
+
+
+def pairing(expected: list[Expected], comments: list[Comment]) -> dict[int, tuple[int, str]]:
+    """A largest one-to-one pairing: label index -> (comment index, view that answers it).
+
+    Augmenting paths (Kuhn's algorithm), trying labels and views in their order: the sets
+    are a handful of items, and the result is deterministic.
+    """
+    views = [(j, k) for j, c in enumerate(comments) for k in c.categories]
+    edges = [[v for v, (j, k) in enumerate(views) if answers(comments[j], k, e)] for e in expected]
+    owner: dict[int, int] = {}  # view -> label
+
+    def place(i: int, seen: set[int]) -> bool:
+        for v in edges[i]:
+            if v in seen:
+                continue
+            seen.add(v)
+            if v not in owner or place(owner[v], seen):
+                owner[v] = i
+                return True
+        return False
+
+    for i in range(len(expected)):
+        place(i, set())
+    return {i: views[v] for v, i in owner.items()}
 
 
 @dataclass
@@ -62,14 +111,21 @@ class CaseResult:
     usd: float | None = 0.0
 
     @property
+    def pairs(self) -> dict[int, tuple[int, str]]:
+        """label index -> (comment index, the comment's category that answered it)."""
+        return pairing(self.expected, self.comments)
+
+    @property
     def found(self) -> list[bool]:
-        """For each expected finding: did some comment match it?"""
-        return [any(matches(c, e) for c in self.comments) for e in self.expected]
+        """For each label: did a comment answer it?"""
+        pairs = self.pairs
+        return [i in pairs for i in range(len(self.expected))]
 
     @property
     def correct(self) -> list[bool]:
-        """For each comment: does it match some expected finding?"""
-        return [any(matches(c, e) for e in self.expected) for c in self.comments]
+        """For each comment: did it answer a label?"""
+        used = {j for j, _ in self.pairs.values()}
+        return [j in used for j in range(len(self.comments))]
 
 
 @dataclass
@@ -122,13 +178,15 @@ def by_category(results: list[CaseResult]) -> dict[str, Score]:
         return scores.setdefault(k, Score(cases=len(results)))
 
     for r in results:
-        for e in r.expected:
+        pairs = r.pairs
+        used = set(pairs.values())
+        for i, e in enumerate(r.expected):
             score(e.category).expected += 1
-            score(e.category).found += any(matches(c, e) for c in r.comments)
-        for c in r.comments:
+            score(e.category).found += i in pairs
+        for j, c in enumerate(r.comments):
             for k in c.categories:
                 score(k).comments += 1
-                score(k).correct += any(located(c, e) and same(k, e.category) for e in r.expected)
+                score(k).correct += (j, k) in used
     return dict(sorted(scores.items()))
 
 
