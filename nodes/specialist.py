@@ -116,13 +116,20 @@ async def review_chunk(
     try:
         schema = specialist_answer(prompt.max_findings, prompt.category_list)
         answer, usage = await call_structured(
-            context, choice, schema, prompt.system, user, check=check
+            context, choice, schema, prompt.system, user, check=check, partial=True
         )
     except ModelError as exc:
         return ChunkReport(**base, status="failed", error=str(exc), task=_task(chunk, source))
+    # After the repair attempt, a finding that still cites lines never shown is dropped and
+    # named; the others stand. The call fails only when nothing usable is left.
+    valid, notes = shown.keep_shown(prompt.name, answer.findings)
+    if answer.findings and not valid:
+        error = "every finding cited lines it was never shown: " + "; ".join(notes[:3])
+        return ChunkReport(
+            **base, status="failed", error=error, usage=usage, task=_task(chunk, source)
+        )
     findings: list[Finding] = []
-    notes: list[str] = []
-    for f in answer.findings:
+    for f in valid:
         if f.path not in chunk.paths:
             notes.append(f"dropped a finding on {f.path!r}, which is not in the reviewed files")
             continue

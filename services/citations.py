@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from graph.contracts import ModelFinding, Side
@@ -53,6 +54,24 @@ class Shown:
                 f"{'new' if finding.side == Side.RIGHT else 'old'} column"
             )
         return ""
+
+
+    def keep_shown(
+        self, specialist: str, findings: Sequence[ModelFinding]
+    ) -> tuple[list[ModelFinding], list[str]]:
+        """The findings whose citations may be right, and a note naming each one dropped."""
+        kept: list[ModelFinding] = []
+        notes: list[str] = []
+        for f in findings:
+            problem = self.problem(f)
+            if problem:
+                notes.append(
+                    f"{specialist}: dropped the finding {f.title[:80]!r}, which cites lines "
+                    f"it was never shown ({problem.split(';')[0]})"
+                )
+            else:
+                kept.append(f)
+        return kept, notes
 
 
 def read(text: str) -> Shown:

@@ -78,11 +78,15 @@ async def call_structured(
     system: str,
     user: str,
     check: Callable[[T], str] | None = None,
+    partial: bool = False,
 ) -> tuple[T, Usage]:
     """One structured call, with one repair attempt when the answer does not validate.
 
     ``check`` adds the caller's own validation (say, line numbers the model was never shown):
-    it returns what is wrong, or '' when the answer is usable.
+    it returns what is wrong, or '' when the answer is usable. With ``partial``, an answer
+    that follows the schema but still fails ``check`` after the repair is returned anyway
+    (the latest such answer), for the caller to keep what is valid in it: one bad citation
+    must not cost the call's other findings.
     """
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
@@ -99,6 +103,7 @@ async def call_structured(
     )
     usage = Usage()
     problem = ""
+    checked: T | None = None  # the latest answer that followed the schema but failed check
     for attempt in range(2):
         try:
             result = await llm.ainvoke(messages)
@@ -114,6 +119,8 @@ async def call_structured(
             problem = _check_parsed(parsed, result.get("parsing_error"), schema, raw)
             if not problem and check is not None:
                 problem = check(cast(T, parsed))
+                if problem and partial:
+                    checked = cast(T, parsed)
             if not problem:
                 assert isinstance(parsed, schema)
                 return parsed, usage
@@ -122,6 +129,8 @@ async def call_structured(
                 said = str(raw.content)
                 messages.append(AIMessage(mask(said) if context.mask_secrets else said))
             messages.append(HumanMessage(_repair_request(problem)))
+    if checked is not None:
+        return checked, usage
     raise ModelError(f"model {choice.name!r} gave an unusable answer twice: {problem}")
 
 

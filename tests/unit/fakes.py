@@ -25,7 +25,14 @@ class FakeModel:
     delay: float = 0.0
 
     async def __call__(
-        self, context: Any, choice: Any, schema: Any, system: str, user: str, check: Any = None
+        self,
+        context: Any,
+        choice: Any,
+        schema: Any,
+        system: str,
+        user: str,
+        check: Any = None,
+        partial: bool = False,
     ) -> tuple[Any, Usage]:
         request = ChatRequest(
             body={
@@ -51,7 +58,7 @@ class FakeModel:
             return SynthesisAnswer(summary="Fake summary.", resolutions=[]), usage
         assert issubclass(schema, SpecialistAnswer)  # capped per prompt: services.answers
         answer = schema.model_validate({"findings": findings_for(who, user)})
-        if check is not None and check(answer):
+        if check is not None and check(answer) and not partial:
             raise ModelError(f"{who} cited lines it was not shown: {check(answer)}")
         return answer, usage
 
