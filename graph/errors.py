@@ -12,6 +12,7 @@ that only know Python's exceptions still catch them sensibly::
     ├── DecisionError (ValueError)          exit 5   a resume value of the wrong shape
     ├── ModelError                          exit 6   the model failed for good: nothing reviewed
     │   └── PartlyReviewedError             exit 7   some model calls failed (review --strict)
+    │   └── AnswerCutOff                    exit 6   an answer cut off (the caller splits)
     └── GitHubError                         exit 10  GitHub said no
         ├── GitHubAuthError                 exit 11  bad or missing token (401)
         ├── GitHubNotFoundError (LookupError) exit 12 no access, or no such PR (404)
@@ -78,6 +79,14 @@ class PartlyReviewedError(ModelError):
     """
 
     exit_code = 7
+
+
+class AnswerCutOff(ModelError):
+    """The model's answer was cut off at the output limit: a caller may ask for less at once.
+
+    Raised instead of a repair attempt only when the caller said it would split the work
+    (``call_structured(..., split_cut_off=True)``); otherwise a cut-off answer is repaired.
+    """
 
 
 class GitHubError(ReviewPanelError):

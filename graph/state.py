@@ -16,7 +16,7 @@ stored twice: as the sender's writes and in the next checkpoint).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, NotRequired
 
 from langgraph.channels.delta import DeltaChannel
 from typing_extensions import TypedDict  # pydantic (Studio's schemas) needs this one on 3.11
@@ -64,6 +64,8 @@ class Plan(TypedDict):
 
     chunk_tokens: int
     filters: dict[str, dict[str, list[str]]]  # specialist -> {"include": [...], "exclude": [...]}
+    # Most files per chunk (services.diff.FILES_PER_CHUNK); absent in threads begun before it.
+    chunk_files: NotRequired[int]
 
 
 class ReviewState(TypedDict, total=False):

@@ -55,6 +55,7 @@ def make_fetch(roster: Sequence[str], prompts_dir: Path | None) -> Any:
         prompts = {p.name: p for p in await asyncio.to_thread(load_roster, prompts_dir)}
         plan = Plan(
             chunk_tokens=context.chunk_tokens,
+            chunk_files=diffs.FILES_PER_CHUNK,
             filters={
                 name: {
                     "include": list(prompts[name].include) if name in prompts else [],

@@ -12,6 +12,7 @@ says which files that specialist could not review.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,18 @@ from langgraph.func import task
 from langgraph.runtime import Runtime
 
 from graph.context import Context, resolve
-from graph.contracts import Chunk, ChunkReport, Finding, Severity, Source, SpecialistAnswer
-from graph.errors import ModelError
+from graph.contracts import (
+    Chunk,
+    ChunkReport,
+    Finding,
+    Severity,
+    Source,
+    SpecialistAnswer,
+    Usage,
+)
+from graph.errors import AnswerCutOff, ModelError
 from graph.state import ReviewState, SpecialistTask, diff_text
-from services import citations, limits, secrets
+from services import citations, limits, secrets, split
 from services import diff as diffs
 from services.answers import specialist_answer
 from services.model import ModelChoice, call_structured
@@ -43,7 +52,8 @@ def make_specialist(name: str, prompts_dir: Path | None) -> Any:
     async def review(state: ReviewState, runtime: Runtime[Context]) -> dict[str, Any]:
         context = resolve(runtime.context)
         source = Source.model_validate(state["source"])
-        chunks = _chunks(name, state)
+        # Off the event loop: the other specialists' calls keep going out meanwhile.
+        chunks = await asyncio.to_thread(_chunks, name, state)
         if not chunks:
             report = ChunkReport(
                 specialist=name,
@@ -71,7 +81,8 @@ def _chunks(name: str, state: ReviewState) -> list[Chunk]:
     filters = plan["filters"].get(name, {})
     files = diffs.parse(diff_text(state))
     chosen, _ = diffs.select(files, filters.get("include", []), filters.get("exclude", []))
-    return diffs.chunk(chosen, plan["chunk_tokens"])
+    files_per_chunk = plan.get("chunk_files", 10**6)  # threads begun before the bound had none
+    return diffs.chunk(chosen, plan["chunk_tokens"], files_per_chunk)
 
 
 @task
@@ -87,14 +98,24 @@ async def review_one_chunk(
     Its arguments are not stored (only the result is), so the chunk text costs no space; on
     resume the node calls the tasks again in the same order and gets the saved results back.
     """
-    async with limiter:
-        report = await review_chunk(prompt, chunk, source, context)
+    report = await review_chunk(prompt, chunk, source, context, limiter)
     return report.model_dump(mode="json")
 
 
 async def review_chunk(
-    prompt: SpecialistPrompt, chunk: Chunk, source: Source, context: Context
+    prompt: SpecialistPrompt,
+    chunk: Chunk,
+    source: Source,
+    context: Context,
+    limiter: limits.Limiter | None = None,
+    depth: int = 0,
 ) -> ChunkReport:
+    """Review one chunk; an answer cut off at the output limit is asked for again in halves.
+
+    Everything but the model call happens outside ``limiter``: the prompt is ready before a
+    slot is taken, and the answer is checked after it is given back, so a free slot goes
+    to the next request at once.
+    """
     # Secrets are masked in call_structured, for every model call (PR text included).
     user = prompt.render_user(context=context_block(source), diff=as_data("diff", chunk.text))
     choice = ModelChoice(
@@ -107,22 +128,38 @@ async def review_chunk(
         "paths": chunk.paths,
         "changed_lines": chunk.changed_lines,
     }
-    shown = citations.read(chunk.text)
+    shown = _Shown(chunk.text)
 
     def check(answer: SpecialistAnswer) -> str:
-        problems = [p for p in (shown.problem(f) for f in answer.findings) if p]
+        problems = [p for p in (shown().problem(f) for f in answer.findings) if p]
         return "; ".join(problems[:5])
 
+    schema = specialist_answer(prompt.max_findings, prompt.category_list)
     try:
-        schema = specialist_answer(prompt.max_findings, prompt.category_list)
-        answer, usage = await call_structured(
-            context, choice, schema, prompt.system, user, check=check, partial=True
+        async with limiter if limiter is not None else contextlib.nullcontext():
+            answer, usage = await call_structured(
+                context,
+                choice,
+                schema,
+                prompt.system,
+                user,
+                check=check,
+                partial=True,
+                split_cut_off=depth < split.MAX_DEPTH,
+            )
+    except AnswerCutOff as exc:
+        parts = split.halves(chunk)
+        if parts is None:
+            return ChunkReport(**base, status="failed", error=str(exc), task=_task(chunk, source))
+        reports = await asyncio.gather(
+            *(review_chunk(prompt, p, source, context, limiter, depth + 1) for p in parts)
         )
+        return _combined(chunk, source, list(reports), depth)
     except ModelError as exc:
         return ChunkReport(**base, status="failed", error=str(exc), task=_task(chunk, source))
     # After the repair attempt, a finding that still cites lines never shown is dropped and
     # named; the others stand. The call fails only when nothing usable is left.
-    valid, notes = shown.keep_shown(prompt.name, answer.findings)
+    valid, notes = shown().keep_shown(prompt.name, answer.findings) if answer.findings else ([], [])
     if answer.findings and not valid:
         error = "every finding cited lines it was never shown: " + "; ".join(notes[:3])
         return ChunkReport(
@@ -134,9 +171,64 @@ async def review_chunk(
             notes.append(f"dropped a finding on {f.path!r}, which is not in the reviewed files")
             continue
         findings.append(Finding(**f.model_dump(), specialist=prompt.name))
-    if prompt.report_secrets:
-        findings += _secret_findings(prompt.name, shown)
+    if prompt.report_secrets and secrets.may_contain(chunk.text):
+        findings += _secret_findings(prompt.name, shown())
     return ChunkReport(**base, status="ok", findings=findings, notes=notes, usage=usage)
+
+
+def _combined(chunk: Chunk, source: Source, parts: list[ChunkReport], depth: int) -> ChunkReport:
+    """One report for a chunk reviewed in parts: every part's findings, and what failed.
+
+    If a part failed for good, the report is ``failed`` for that part's files and lines (its
+    error and retry task say so) and still carries the other parts' findings.
+    """
+    failed = [r for r in parts if r.status == "failed"]
+    notes = [n for r in parts for n in r.notes]
+    if depth == 0:
+        notes.insert(
+            0,
+            f"{parts[0].specialist}: an answer on {len(chunk.paths)} file(s) did not fit the "
+            "output limit, so they were reviewed in smaller parts",
+        )
+    usage = Usage()
+    for r in parts:
+        usage = usage + r.usage
+    common: dict[str, Any] = {
+        "specialist": parts[0].specialist,
+        "chunk": chunk.index,
+        "findings": [f for r in parts for f in r.findings],
+        "notes": notes,
+        "usage": usage,
+    }
+    if not failed:
+        return ChunkReport(
+            **common, paths=chunk.paths, changed_lines=chunk.changed_lines, status="ok"
+        )
+    return ChunkReport(
+        **common,
+        paths=list(dict.fromkeys(p for r in failed for p in r.paths)),
+        changed_lines=sum(r.changed_lines for r in failed),
+        status="failed",
+        error=failed[0].error,
+        task=_task(chunk, source),
+    )
+
+
+class _Shown:
+    """What a chunk showed the model, read from its text only if an answer needs it.
+
+    Most answers have no findings to check and most chunks no secret, so most calls never
+    pay for reading the chunk back (~1 ms per 50 KB).
+    """
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._shown: citations.Shown | None = None
+
+    def __call__(self) -> citations.Shown:
+        if self._shown is None:
+            self._shown = citations.read(self._text)
+        return self._shown
 
 
 def _task(chunk: Chunk, source: Source) -> SpecialistTask:

@@ -12,6 +12,7 @@ import codecs
 import fnmatch
 import functools
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -62,6 +63,11 @@ class FileChange:
     right: dict[int, int] = field(default_factory=dict)  # new line -> hunk index
     left: dict[int, int] = field(default_factory=dict)  # old line -> hunk index
     changed_lines: int = 0
+    # budget -> this file's rendered parts: every specialist chunks the same parsed files
+    # (``parse`` is cached), so each file is rendered once per review, not once per reader.
+    rendered: dict[int, list[tuple[str, int]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def reviewable(self) -> bool:
@@ -73,7 +79,8 @@ def parse(text: str) -> list[FileChange]:
 
     fetch, every specialist and orchestrate each read the same diff, so the last few parses
     are kept (a 1 MB diff takes ~50 ms, on the path to the first model call). Callers get
-    their own list but share the ``FileChange``s, which nothing modifies after parsing.
+    their own list but share the ``FileChange``s, which nothing modifies after parsing
+    (each keeps a memo of its rendered parts, the same for every reader).
     """
     return list(_parse(text))
 
@@ -127,8 +134,21 @@ def _index(pf: PatchedFile) -> FileChange:
 
 
 def matches(path: str, patterns: Iterable[str]) -> bool:
+    """Whether the path, or its file name, matches one of the glob ``patterns``."""
+    pattern = _globs(tuple(patterns))
+    if pattern is None:
+        return False
     name = path.rsplit("/", 1)[-1]
-    return any(fnmatch.fnmatch(path, p) or fnmatch.fnmatch(name, p) for p in patterns)
+    return bool(pattern.match(path) or pattern.match(name))
+
+
+@functools.lru_cache(maxsize=64)
+def _globs(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    # One regex for a whole list: each reviewer tests every file against ~25 globs.
+    # fnmatch.fnmatch would normalise case on Windows; review paths are POSIX, as on GitHub.
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
 
 
 def select(
@@ -185,8 +205,13 @@ def _file_header(change: FileChange, part: str = "") -> str:
     return f"### file {json.dumps(change.path)} ({change.status}){part}\n   new    old"
 
 
-def chunk(files: Sequence[FileChange], budget_tokens: int) -> list[Chunk]:
-    """Split the diff into chunks of at most ``budget_tokens``, per file, at hunk boundaries.
+FILES_PER_CHUNK = 25  # a finding per file must still fit one answer (``max_findings``)
+
+
+def chunk(
+    files: Sequence[FileChange], budget_tokens: int, max_files: int = FILES_PER_CHUNK
+) -> list[Chunk]:
+    """Split the diff into chunks of at most ``budget_tokens`` and ``max_files`` files.
 
     Small files share a chunk; a file too big for one is split between hunks, and a single
     hunk too big for one is split between lines, so every changed line lands in some chunk.
@@ -194,16 +219,12 @@ def chunk(files: Sequence[FileChange], budget_tokens: int) -> list[Chunk]:
     budget = budget_tokens * CHARS_PER_TOKEN
     pieces: list[tuple[str, str, int]] = []  # (path, text, changed lines)
     for f in files:
-        blocks = [_hunk_lines(f.patched, h) for h in range(len(f.patched))]
-        parts = _pack_blocks(blocks, budget)
-        for i, (text, added) in enumerate(parts):
-            suffix = f" part {i + 1}/{len(parts)}" if len(parts) > 1 else ""
-            pieces.append((f.path, _file_header(f, suffix) + "\n" + text, added))
+        pieces.extend((f.path, text, added) for text, added in _render(f, budget))
     chunks: list[Chunk] = []
     current: list[tuple[str, str, int]] = []
     size = 0
     for piece in pieces:
-        if current and size + len(piece[1]) > budget:
+        if current and (size + len(piece[1]) > budget or len(current) >= max_files):
             chunks.append(_make_chunk(len(chunks), current))
             current, size = [], 0
         current.append(piece)
@@ -211,6 +232,25 @@ def chunk(files: Sequence[FileChange], budget_tokens: int) -> list[Chunk]:
     if current:
         chunks.append(_make_chunk(len(chunks), current))
     return chunks
+
+
+def _render(f: FileChange, budget: int) -> list[tuple[str, int]]:
+    """The file's parts under ``budget`` characters, each with its header; made once."""
+    parts = f.rendered.get(budget)
+    if parts is None:
+        blocks = [_hunk_lines(f.patched, h) for h in range(len(f.patched))]
+        packed = _pack_blocks(blocks, budget)
+        parts = [
+            (
+                _file_header(f, f" part {i + 1}/{len(packed)}" if len(packed) > 1 else "")
+                + "\n"
+                + text,
+                added,
+            )
+            for i, (text, added) in enumerate(packed)
+        ]
+        f.rendered[budget] = parts
+    return parts
 
 
 def _pack_blocks(blocks: list[list[Line]], budget: int) -> list[tuple[str, int]]:

@@ -8,6 +8,7 @@ went wrong. Output that does not parse or validate gets one repair attempt first
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable
@@ -17,12 +18,11 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from pydantic import BaseModel, ValidationError
 
 from graph.contracts import Usage
-from graph.errors import ModelError
+from graph.errors import AnswerCutOff, ModelError
 from services.secrets import mask, without_urls
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
-    from langchain_openai import ChatOpenAI
 
     from graph.context import Context
 
@@ -37,29 +37,63 @@ class ModelChoice:
     temperature: float
 
 
-def chat_model(context: Context, choice: ModelChoice) -> ChatOpenAI:
-    """A ChatOpenAI for this run. The key is read from the environment here and nowhere else."""
+_CUT_OFF = "the answer was cut off at the output limit"
+
+
+@dataclass(frozen=True)
+class _ClientSettings:
+    """What a client is built from: the run's settings and the key in the environment now."""
+
+    base_url: str | None
+    api_key: str
+    timeout: float
+    max_retries: int
+    max_output_tokens: int
+
+
+def _client_settings(context: Context) -> _ClientSettings:
+    return _ClientSettings(
+        context.base_url,
+        os.environ.get("OPENAI_API_KEY") or "not-needed",
+        context.timeout,
+        context.max_retries,
+        context.max_output_tokens,
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _structured_model(
+    settings: _ClientSettings, choice: ModelChoice, schema: type[BaseModel], method: str
+) -> Any:
+    """The structured-output runnable for these settings, made once and shared by every call.
+
+    Building a ``ChatOpenAI`` (an OpenAI client) and its structured-output chain (a JSON
+    schema) costs ~10 ms of CPU: once per call, on a review of a hundred calls, that was the
+    event loop's time between a free slot and the next request. The key is part of the cache
+    key, so a changed ``OPENAI_API_KEY`` gets a new client; it is never stored elsewhere.
+    """
     from langchain_openai import ChatOpenAI  # imported when needed: keeps `--help` fast
 
     kwargs: dict[str, Any] = {}
-    if context.base_url:
+    if settings.base_url:
         # Local servers (llama.cpp, some vLLM builds) ignore max_completion_tokens, which is
         # what langchain-openai sends for max_tokens; send the classic field as-is instead.
-        kwargs["extra_body"] = {"max_tokens": context.max_output_tokens}
+        kwargs["extra_body"] = {"max_tokens": settings.max_output_tokens}
     else:
-        kwargs["max_tokens"] = context.max_output_tokens
-    return ChatOpenAI(
+        kwargs["max_tokens"] = settings.max_output_tokens
+    llm = ChatOpenAI(
         model=choice.name,
-        base_url=context.base_url,
-        api_key=os.environ.get("OPENAI_API_KEY") or "not-needed",
+        base_url=settings.base_url,
+        api_key=settings.api_key,
         temperature=choice.temperature,
-        timeout=context.timeout,
-        max_retries=context.max_retries,
+        timeout=settings.timeout,
+        max_retries=settings.max_retries,
         # A structured answer is only useful whole; streaming it (as LangGraph's server would
         # for "messages" streams) only adds a parse path that warns on json_schema.
         disable_streaming=True,
         **kwargs,
     )
+    return llm.with_structured_output(schema, method=method, include_raw=True)  # type: ignore[arg-type]
 
 
 def _json_mode_instructions(schema: type[BaseModel]) -> str:
@@ -79,6 +113,7 @@ async def call_structured(
     user: str,
     check: Callable[[T], str] | None = None,
     partial: bool = False,
+    split_cut_off: bool = False,
 ) -> tuple[T, Usage]:
     """One structured call, with one repair attempt when the answer does not validate.
 
@@ -87,6 +122,9 @@ async def call_structured(
     that follows the schema but still fails ``check`` after the repair is returned anyway
     (the latest such answer), for the caller to keep what is valid in it: one bad citation
     must not cost the call's other findings.
+    With ``split_cut_off``, an answer cut off at the output limit raises ``AnswerCutOff`` at
+    once, for a caller that will ask for less per call (half the diff) rather than for
+    shorter findings.
     """
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
@@ -98,9 +136,7 @@ async def call_structured(
     if method == "json_mode":
         system += _json_mode_instructions(schema)
     messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(user)]
-    llm = chat_model(context, choice).with_structured_output(
-        schema, method=method, include_raw=True
-    )
+    llm = _structured_model(_client_settings(context), choice, schema, method)
     usage = Usage()
     problem = ""
     checked: T | None = None  # the latest answer that followed the schema but failed check
@@ -124,6 +160,8 @@ async def call_structured(
             if not problem:
                 assert isinstance(parsed, schema)
                 return parsed, usage
+        if split_cut_off and problem == _CUT_OFF:
+            raise AnswerCutOff(f"model {choice.name!r}: {problem}")
         if attempt == 0:
             if isinstance(raw, AIMessage) and raw.content:
                 said = str(raw.content)
@@ -148,7 +186,7 @@ def _check_parsed(parsed: Any, error: Any, schema: type[BaseModel], raw: Any) ->
     if parsed is None:
         finish = (getattr(raw, "response_metadata", None) or {}).get("finish_reason")
         if finish == "length":
-            return "the answer was cut off at the output limit"
+            return _CUT_OFF
         return "the answer contained no structured output"
     if not isinstance(parsed, schema):
         return f"the answer was a {type(parsed).__name__}, not {schema.__name__}"
@@ -161,7 +199,7 @@ def _output_problem(exc: Exception) -> str:
     from openai import LengthFinishReasonError
 
     if isinstance(exc, LengthFinishReasonError):
-        return "the answer was cut off at the output limit"
+        return _CUT_OFF
     if isinstance(exc, ValidationError | OutputParserException | json.JSONDecodeError):
         return f"the answer did not validate ({_short(exc)})"
     return ""

@@ -93,6 +93,32 @@ PATTERNS: tuple[SecretPattern, ...] = (
     SecretPattern("private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")),
 )
 
+# What every match of a kind contains, in lower case. Testing the lower-cased text for these
+# substrings first skips a kind's regex on text without any: on a 50 KB chunk, the eleven
+# regex scans cost ~10 ms, the substring tests ~0.1. A kind not listed is always scanned.
+_HINTS: dict[str, tuple[str, ...]] = {
+    "GitHub token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    "AWS access key id": ("akia", "asia"),
+    "AWS secret access key": ("secret",),
+    "OpenAI API key": ("sk-",),
+    "Slack token": ("xox", "xapp-"),
+    "Slack webhook URL": ("hooks.slack.com",),
+    "Google API key": ("aiza",),
+    "Stripe key": ("k_live_",),
+    "PGP private key": ("private key",),
+    "private key": ("private key",),
+}
+
+
+def _candidates(lowered: str) -> list[SecretPattern]:
+    """The patterns that may match a text, given that text in lower case."""
+    return [
+        p
+        for p in PATTERNS
+        if (hints := _HINTS.get(p.kind)) is None or any(h in lowered for h in hints)
+    ]
+
+
 # --- key blocks: the lines between BEGIN and END ---------------------------------------------
 
 _BLOCK_BEGIN = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
@@ -149,9 +175,14 @@ def mask(text: str) -> str:
         lines = text.split("\n")
         _mask_blocks(lines)
         text = "\n".join(lines)
-    for pattern in PATTERNS:
+    for pattern in _candidates(text.lower()):
         text = pattern.sub(text)
     return text
+
+
+def may_contain(text: str) -> bool:
+    """False when no well-known secret can be in ``text`` (a cheap test: substrings only)."""
+    return bool(_candidates(text.lower()))
 
 
 def locate(added: dict[str, dict[int, str]]) -> list[tuple[str, int, str]]:
@@ -159,7 +190,7 @@ def locate(added: dict[str, dict[int, str]]) -> list[tuple[str, int, str]]:
     found = []
     for path, lines in added.items():
         for number, code in sorted(lines.items()):
-            for pattern in PATTERNS:
+            for pattern in _candidates(code.lower()):
                 if pattern.regex.search(code):
                     found.append((path, number, pattern.kind))
                     break

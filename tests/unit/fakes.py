@@ -33,6 +33,7 @@ class FakeModel:
         user: str,
         check: Any = None,
         partial: bool = False,
+        split_cut_off: bool = False,
     ) -> tuple[Any, Usage]:
         request = ChatRequest(
             body={

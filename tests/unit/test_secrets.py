@@ -141,3 +141,17 @@ def test_scrub_hides_environment_secrets_and_url_credentials(
     assert "hunter2" not in scrubbed and "ghp_secretvalue123" not in scrubbed
     assert "http://***@10.1.2.3:8080/v1" in scrubbed
     assert secrets.without_urls(text) == "failed at <url> with ***"
+
+
+def test_every_kind_has_substring_hints_that_each_of_its_examples_contains() -> None:
+    # mask() scans for a kind only when the text holds one of its hints (lower-cased): a
+    # hint that an example lacks would let that secret through unmasked.
+    assert {p.kind for p in secrets.PATTERNS} == set(secrets._HINTS)
+    for kind, line, _ in EXAMPLES:
+        assert any(h in line.lower() for h in secrets._HINTS[kind]), kind
+
+
+def test_a_long_text_without_secrets_is_left_as_it_is() -> None:
+    text = "".join(f"+    skip_{i} = ghost(akin, sk, xo)  # secretive notes\n" for i in range(500))
+    assert secrets.mask(text) == text
+    assert not secrets.may_contain("def handler(request):\n    return process(request)\n")

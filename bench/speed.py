@@ -1,0 +1,354 @@
+"""Large PRs at the speed of the model: model time against the ideal, start-up, CPU, memory.
+
+    .venv/bin/python -m bench.speed [--repeat 3] [--quick]
+
+Measured on the real release diff ``../shared/data/diffs/flask-1.1.0..2.0.0.diff`` (read at
+run time from the folder beside the repository; the rows say so when it is missing) and on
+the generated 10,000-line PR of ``bench/prs.py``:
+
+- **model time**: from the first model request to the last answer (the last request's
+  arrival plus L), against the ideal ``ceil(specialist calls / C) x L + L``: what a review
+  costs beyond waiting for the model. The real diff is reviewed three ways: as a local diff,
+  as a pull request whose diff GitHub serves, and as one whose diff GitHub refuses (406, so
+  the reviewer rebuilds it from the files API).
+- **time to the first model request** from the start of a ``review-panel`` process.
+- **CPU seconds per 1,000 changed lines** (added plus deleted) of a whole ``review-panel
+  review`` process at L = 0, imports included.
+- **peak RSS** of a ``review-panel review`` process on a 100,000-line diff.
+
+Nothing here asserts; rows that miss their target say so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import harness
+from bench.prs import large_pr
+from bench.run import ROOT, Row, _cli_env, table
+from tests.servers.github_server import GitHubServer
+from tests.servers.openai_server import ChatRequest, ModelServer, Reply
+from tests.servers.panel_model import answer, which
+
+_REAL_NAME = Path("shared", "data", "diffs", "flask-1.1.0..2.0.0.diff")
+# ../shared beside the repository (CI; /work/main), or beside a worktree's parent folder.
+REAL_DIFF = next(
+    (p / _REAL_NAME for p in ROOT.parents if (p / _REAL_NAME).is_file()),
+    ROOT.parent / _REAL_NAME,
+)
+REAL_LABEL = "real release diff (flask 1.1.0..2.0.0)"
+GENERATED_LABEL = "generated PR (200 files, 10,000 lines)"
+
+
+def real_diff() -> str | None:
+    """The real release diff, exactly as git wrote it (CRLF kept); None if it is not there."""
+    try:
+        return REAL_DIFF.read_bytes().decode("utf-8")
+    except OSError:
+        return None
+
+
+def changed_lines(text: str) -> int:
+    """Added plus deleted lines, as ``git diff --shortstat`` counts them."""
+    count = 0
+    in_header = True
+    for line in text.splitlines():
+        if line.startswith("diff --git"):
+            in_header = True
+        elif line.startswith("@@"):
+            in_header = False
+        elif not in_header and line[:1] in ("+", "-"):
+            count += 1
+    return count
+
+
+@dataclass
+class Timeline:
+    """When each model request arrived, and whose it was; answers every call like the model."""
+
+    arrivals: list[tuple[float, str]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, request: ChatRequest) -> Reply:
+        with self._lock:
+            self.arrivals.append((time.monotonic(), which(request)))
+        return answer(request)
+
+    def specialist_calls(self) -> int:
+        return sum(1 for _, who in self.arrivals if who not in ("orchestrator", "unknown"))
+
+    def model_time(self, latency: float) -> float:
+        times = [t for t, _ in self.arrivals]
+        return max(times) + latency - min(times)
+
+    def first_by_specialist(self) -> dict[str, float]:
+        start = min(t for t, _ in self.arrivals)
+        out: dict[str, float] = {}
+        for t, who in self.arrivals:
+            out.setdefault(who, t - start)
+        return out
+
+
+@dataclass
+class ModelTime:
+    label: str
+    latency: float
+    concurrency: int
+    model_time: float
+    calls: int
+    starts: dict[str, float]
+
+    @property
+    def ideal(self) -> float:
+        return math.ceil(self.calls / self.concurrency) * self.latency + self.latency
+
+    @property
+    def ratio(self) -> float:
+        return self.model_time / self.ideal
+
+
+def _serve(github: GitHubServer, how: str) -> None:
+    """Make the loopback GitHub serve the diff (``pr``) or refuse it (``pr-refused``: 406)."""
+    limit = 10**9 if how == "pr" else 1
+    github.max_diff_lines = github.max_diff_files = limit
+
+
+async def model_time(
+    label: str, text: str, latency: float, concurrency: int, how: str = "local"
+) -> ModelTime:
+    """Review ``text`` (``how``: local, pr, or pr-refused) and time its model calls."""
+    timeline = Timeline()
+    with (
+        harness.servers(latency) as (model, github),
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        _serve(github, how)
+        github.add_pull("octo", "bench", 1, text, title=label)
+        target = text if how == "local" else "octo/bench#1"
+        # warm-up on a small diff: imports and the first connection are start-up, not this
+        await harness.review(large_pr(10, 200), Path(tmp) / "warm.sqlite", approve=False)
+        model.handler = timeline
+        await harness.review(
+            target, Path(tmp) / "r.sqlite", approve=False, max_concurrency=concurrency
+        )
+    return ModelTime(
+        label,
+        latency,
+        concurrency,
+        timeline.model_time(latency),
+        timeline.specialist_calls(),
+        timeline.first_by_specialist(),
+    )
+
+
+def _model_time_row(m: ModelTime, how: str, target: float) -> Row:
+    starts = ", ".join(f"{who} {t:.2f}" for who, t in m.starts.items() if who != "orchestrator")
+    return Row(
+        f"model time / ideal, L = {m.latency:g} s, C = {m.concurrency}: {m.label}, {how}",
+        f"{m.ratio:.3f} ({m.model_time:.2f} s; {m.calls} calls, ideal {m.ideal:.1f} s; "
+        f"first requests at {starts} s)",
+        "",
+        f"<= {target:.2f}",
+        m.ratio > target,
+    )
+
+
+HOW = {
+    "local": "local diff",
+    "pr": "PR, diff served",
+    "pr-refused": "PR, diff refused (files API)",
+}
+
+
+async def model_times(repeat: int, quick: bool) -> list[Row]:
+    real = real_diff()
+    cases: list[tuple[str, str | None, str]] = [
+        (REAL_LABEL, real, "local"),
+        (REAL_LABEL, real, "pr"),
+        (REAL_LABEL, real, "pr-refused"),
+        (GENERATED_LABEL, large_pr(), "pr"),
+    ]
+    settings = [(0.5, 16, 1.10)] + ([] if quick else [(2.0, 8, 1.05)])
+    rows = []
+    for latency, concurrency, target in settings:
+        for label, text, how in cases:
+            if text is None:
+                rows.append(Row(f"{label}: {HOW[how]}", f"not measured: no {REAL_DIFF}", "", ""))
+                continue
+            if latency > 1 and how == "pr":
+                continue  # the slow setting: the local diff and the refused PR suffice
+            runs = [
+                await model_time(label, text, latency, concurrency, how)
+                for _ in range(repeat if latency < 1 else 1)
+            ]
+            best = statistics.median_low(sorted(runs, key=lambda m: m.ratio))
+            rows.append(_model_time_row(best, HOW[how], target))
+    return rows
+
+
+def _first_request(args: list[str], env: dict[str, str], model: ModelServer) -> float | None:
+    first: list[float] = []
+
+    def handler(request: ChatRequest) -> Reply:
+        if not first:
+            first.append(time.monotonic())
+        return answer(request)
+
+    model.handler = handler
+    exe = Path(sys.executable).with_name("review-panel")
+    started = time.monotonic()
+    subprocess.run(
+        [str(exe), *args], env=env, cwd=ROOT, capture_output=True, timeout=300, check=False
+    )
+    return first[0] - started if first else None
+
+
+def startup(repeat: int) -> list[Row]:
+    """Process start to the first model request, on the real diff: local, and as a PR."""
+    real = real_diff()
+    if real is None:
+        return [Row("start-up on the real diff", f"not measured: no {REAL_DIFF}", "", "")]
+    rows = []
+    with (
+        harness._no_nagle(),
+        ModelServer(answer) as model,
+        GitHubServer(token=harness.GITHUB_TOKEN) as github,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        _serve(github, "pr-refused")
+        github.add_pull("pallets", "flask", 1, real, title="2.0.0")
+        env = _cli_env(model, Path(tmp) / "r.sqlite")
+        env |= {"GITHUB_API_URL": github.base_url, "GITHUB_TOKEN": harness.GITHUB_TOKEN}
+        local = Path(tmp) / "flask.diff"
+        local.write_bytes(real.encode("utf-8"))
+        for args, what, target in (
+            (["review", str(local)], "local diff", 1.5),
+            (["review", "pallets/flask#1"], "PR whose diff is refused (files API)", 2.5),
+        ):
+            times = [_first_request(args, env, model) for _ in range(repeat)]
+            done = [t for t in times if t is not None]
+            value = statistics.median(done) if done else float("inf")
+            rows.append(
+                Row(
+                    f"start-up: process start to first model request, real diff as a {what}",
+                    f"{value:.2f} s",
+                    "",
+                    f"<= {target:g} s",
+                    value > target,
+                )
+            )
+    return rows
+
+
+def _child_usage(args: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """CPU seconds (user + system) of one ``review-panel`` process, and its exit code."""
+    exe = Path(sys.executable).with_name("review-panel")
+    proc = subprocess.Popen(
+        [str(exe), *args],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_utime + usage.ru_stime, proc.returncode
+
+
+def cpu(repeat: int) -> list[Row]:
+    """CPU seconds per 1,000 changed lines of a whole review (L = 0), per diff."""
+    cases = [(REAL_LABEL, real_diff()), (GENERATED_LABEL, large_pr())]
+    rows = []
+    with ModelServer(answer) as model, tempfile.TemporaryDirectory() as tmp:
+        env = _cli_env(model, Path(tmp) / "r.sqlite")
+        for label, text in cases:
+            if text is None:
+                rows.append(Row(f"CPU: {label}", f"not measured: no {REAL_DIFF}", "", ""))
+                continue
+            path = Path(tmp) / "d.diff"
+            path.write_bytes(text.encode("utf-8"))
+            seconds = statistics.median(
+                _child_usage(["review", str(path)], env)[0] for _ in range(repeat)
+            )
+            lines = changed_lines(text)
+            rows.append(
+                Row(
+                    f"CPU seconds per 1,000 changed lines, L = 0, whole process: {label}",
+                    f"{1000 * seconds / lines:.3f} ({seconds:.2f} s for {lines:,} lines)",
+                    "",
+                    "as low as the profile allows",
+                )
+            )
+    return rows
+
+
+def memory() -> list[Row]:
+    """Peak RSS of a ``review-panel review`` process on a 100,000-line diff (GNU time)."""
+    timer = Path("/usr/bin/time")
+    if not timer.exists():
+        return [Row("peak RSS, 100,000-line diff", "not measured: no /usr/bin/time", "", "")]
+    text = large_pr(files=1000, changed_lines=100_000)
+    with ModelServer(answer) as model, tempfile.TemporaryDirectory() as tmp:
+        env = _cli_env(model, Path(tmp) / "r.sqlite")
+        path = Path(tmp) / "huge.diff"
+        path.write_text(text, encoding="utf-8")
+        exe = Path(sys.executable).with_name("review-panel")
+        proc = subprocess.run(
+            [str(timer), "-f", "maxrss=%M", str(exe), "review", str(path)],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+    line = [x for x in proc.stderr.splitlines() if x.startswith("maxrss=")][-1]
+    peak = int(line.removeprefix("maxrss=")) / 1024
+    return [
+        Row(
+            "peak RSS of the CLI process, L = 0, 100,000-line diff "
+            f"(1,000 files, {len(text) / 2**20:.1f} MiB)",
+            f"{peak:.0f} MiB" + ("" if proc.returncode == 0 else f" (exit {proc.returncode})"),
+            "",
+            "<= 300 MiB",
+            peak > 300,
+        )
+    ]
+
+
+MEASURES: dict[str, Callable[[argparse.Namespace], list[Row]]] = {
+    "model-time": lambda a: asyncio.run(model_times(a.repeat, a.quick)),
+    "startup": lambda a: startup(a.repeat),
+    "cpu": lambda a: cpu(a.repeat),
+    "memory": lambda a: memory(),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="review-panel: large PRs at model speed")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement")
+    parser.add_argument("--quick", action="store_true", help="only L = 0.5 s for model time")
+    parser.add_argument("--only", choices=sorted(MEASURES), action="append", help="a measure")
+    args = parser.parse_args()
+    started = time.monotonic()
+    rows: list[Row] = []
+    for name in args.only or list(MEASURES):
+        rows += MEASURES[name](args)
+    print(table(rows))
+    print(f"({time.monotonic() - started:.0f} s in all)")
+
+
+if __name__ == "__main__":
+    main()
