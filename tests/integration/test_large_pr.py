@@ -157,7 +157,7 @@ def _many_findings(request: ChatRequest) -> Reply:
             "end_line": line.new,
             "side": "RIGHT",
             "severity": "medium",
-            "category": "validation",
+            "category": "missing-input-validation",
             "title": f"Unvalidated value on line {line.new}",
             "rationale": "This value reaches a sink without validation. " * 20,
             "suggestion": None,
@@ -180,7 +180,7 @@ async def test_the_orchestrator_prompt_stays_bounded_with_hundreds_of_findings(
     (request,) = [r for r in model_env.requests if which(r) == "orchestrator"]
     assert len(state["draft"]["comments"]) == 500  # every finding is in the draft
     assert len(request.prompt_text) < 40_000  # ~10k tokens, whatever the number of findings
-    assert "... and 460 more: medium/validation: 460" in request.user
+    assert "... and 460 more: medium/missing-input-validation: 460" in request.user
 
 
 HANGING = "app/mod0.py"  # in the first chunk(s) of every specialist
