@@ -14,13 +14,16 @@ from services import diff as diffs
 from services.pullref import parse_pull_ref
 
 
-def read_target(target: str) -> tuple[str, str]:
+def read_target(target: str, github_api_url: str | None = None) -> tuple[str, str]:
     """(label, text) for TARGET: ``-`` for stdin, a PR reference, or a .diff/.patch path.
 
-    A local diff is checked here, before any thread exists, so a bad file costs nothing.
+    A local diff is checked here, before any thread exists, so a bad file costs nothing; so
+    is a PR URL on a host the GitHub token may not be sent to.
     """
     ref = parse_pull_ref(target)
     if ref is not None:
+        if github_api_url is not None:
+            ref.api_url(github_api_url)  # raises for a host outside the allowed ones
         return ref.label, target.strip()
     if target == "-":
         data, label = sys.stdin.buffer.read(), "stdin"

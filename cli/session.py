@@ -145,7 +145,7 @@ async def review(
 
     context = Context.from_overrides(**overrides)
     require_model_config(context)
-    label, text = read_target(target)
+    label, text = read_target(target, context.github_api_url)
     thread_id = uuid.uuid4().hex[:12]
     async with open_session(db) as session:
         _err(f"thread {thread_id}: reviewing {label}")

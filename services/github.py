@@ -292,10 +292,16 @@ async def read_file(source: Source, path: str, ref: str) -> str | None:
     return await asyncio.to_thread(read)
 
 
-def _existing(pr: PullRequest, thread_id: str) -> Any:
-    tag = render.marker_for_thread(thread_id) + " "
+def _existing(pr: PullRequest, thread_id: str, digest: str, me: str) -> Any:
+    """This thread's review of exactly this approved content, posted by us; else None.
+
+    Anyone can write a marker into a review body: one counts only when the review's author
+    is the authenticated user and its digest is the digest of what was approved.
+    """
+    tag = render.marker(thread_id, digest)
     for review in pr.get_reviews():
-        if tag in (review.body or ""):
+        author = review.user.login if review.user else None
+        if author == me and tag in (review.body or ""):
             return review
     return None
 
@@ -305,7 +311,9 @@ def _publish(source: Source, approved: ApprovedReview, thread_id: str) -> PostRe
     try:
         repo = _call(source.label, lambda: g.get_repo(f"{source.owner}/{source.repo}"))
         pr = _call(source.label, lambda: repo.get_pull(int(source.number or 0)))
-        found = _call(f"{source.label} reviews", lambda: _existing(pr, thread_id))
+        me = _call("the authenticated user", lambda: g.get_user().login)
+        digest = approved.digest
+        found = _call(f"{source.label} reviews", lambda: _existing(pr, thread_id, digest, me))
         if found is not None:
             return PostResult(
                 destination="github",
@@ -345,7 +353,9 @@ def _publish(source: Source, approved: ApprovedReview, thread_id: str) -> PostRe
                 )
             elif isinstance(exc, GitHubNetworkError) or (status or 0) >= 500:
                 # The POST may have landed with its response lost: look before sending again.
-                landed = _call(f"{source.label} reviews", lambda: _existing(pr, thread_id))
+                landed = _call(
+                    f"{source.label} reviews", lambda: _existing(pr, thread_id, digest, me)
+                )
                 if landed is None:
                     review = _call(
                         f"{source.label} review", lambda: create(comments, body), retry=False

@@ -369,6 +369,28 @@ class GitHubServer(TeamEndpoints):
         with self._lock:
             self._contents[(owner.lower(), repo.lower(), ref, path)] = data
 
+    def add_review(
+        self, owner: str, repo: str, number: int, body: str, *, author: str = "mallory"
+    ) -> None:
+        """A COMMENT review someone else (``author``, not the token's user) left on the PR."""
+        with self._lock:
+            pr = self._pulls[(owner.lower(), repo.lower(), number)]
+            review_id = next(self._ids)
+            html = f"{self.base_url}/{pr.owner}/{pr.repo}/pull/{number}#pullrequestreview-"
+            pr.reviews.append(
+                {
+                    "id": review_id,
+                    "body": body,
+                    "event": "COMMENT",
+                    "state": "COMMENTED",
+                    "commit_id": pr.head_sha,
+                    "comments": [],
+                    "html_url": f"{html}{review_id}",
+                    "submitted_at": _now(),
+                    "author": author,
+                }
+            )
+
     def reviews(self, owner: str, repo: str, number: int) -> list[dict[str, Any]]:
         """Stored reviews (deep copies), each with the comment dicts exactly as posted."""
         with self._lock:
@@ -567,10 +589,10 @@ class GitHubServer(TeamEndpoints):
 
     def _review_json(self, ctx: _Ctx, review: dict[str, Any]) -> dict[str, Any]:
         url = self._pull_url(ctx)
-        shown = {k: v for k, v in review.items() if k not in ("event", "comments")}
+        shown = {k: v for k, v in review.items() if k not in ("event", "comments", "author")}
         return shown | {
             "node_id": f"PRR_{review['id']}",
-            "user": self._user(ctx, self.login),
+            "user": self._user(ctx, review.get("author") or self.login),
             "pull_request_url": url,
             "_links": {"html": {"href": review["html_url"]}, "pull_request": {"href": url}},
         }
