@@ -31,6 +31,7 @@ from typing import Any
 
 from evals import report
 from evals.cases import HERE, Case, CaseError, load_cases
+from evals.drafts import compile_reviewer, review_diff
 from evals.metrics import CaseResult, Comment
 from graph.context import Context, require_model_config
 from graph.errors import ReviewPanelError
@@ -60,23 +61,15 @@ def generalist_prompts(panel_dir: Path, into: Path) -> Path:
 
 
 async def review_case(app: Any, case: Case, context: Context, reviewer: str) -> CaseResult:
-    """One case through the graph, auto-approved; its draft's comments reduced for scoring."""
-    from langgraph.types import Command
+    """One case through the graph, auto-approved; its draft's comments reduced for scoring.
 
-    from graph.contracts import DraftReview
-
-    # Nothing that names the case reaches a prompt: no ``metadata.target`` (fetch would show
-    # it as the change's label), so the model sees "local diff" and the diff, as for any user.
-    # No run-config ``max_concurrency`` either: the context's limit bounds the model calls,
-    # and a run-config one at or below the roster's size stalls every specialist.
-    config: dict[str, Any] = {"configurable": {"thread_id": f"{reviewer}-{case.name}"}}
+    Only the diff reaches the model (see ``evals/drafts.py``): never the case's name, file
+    name, description or labels.
+    """
     try:
-        await app.ainvoke({"target": case.diff}, config, context=context)
-        approve: Command[Any] = Command(resume={"decisions": [{"type": "approve"}]})
-        await app.ainvoke(approve, config, context=context)
+        draft = await review_diff(app, case.diff, f"{reviewer}-{case.name}", context)
     except ReviewPanelError as exc:
         return CaseResult(case.name, list(case.expected), [], failures=[str(exc)], usd=None)
-    draft = DraftReview.model_validate((await app.aget_state(config)).values["draft"])
     comments = [
         Comment.of(
             c.path,
@@ -103,11 +96,7 @@ async def evaluate(
     reviewer: str, prompts_dir: Path, cases: Sequence[Case], context: Context, jobs: int
 ) -> list[CaseResult]:
     """Every case reviewed by the roster in ``prompts_dir``, ``jobs`` cases at a time."""
-    from langgraph.checkpoint.memory import InMemorySaver
-
-    from graph.workflow import build_graph
-
-    app = build_graph(prompts_dir).compile(checkpointer=InMemorySaver())
+    app = compile_reviewer(prompts_dir)
     gate = asyncio.Semaphore(jobs)
 
     async def one(case: Case) -> CaseResult:
