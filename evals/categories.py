@@ -1,20 +1,26 @@
 """The label categories of the eval set, and which comment categories answer each one.
 
-Labels (``evals/expected.yaml``) use the canonical names below. A comment answers a label
-when its category maps to the label's category, or to the label's *family* name ("injection",
-"bug"), which a reviewer may use for any member. Everything else is a miss.
+Labels (``evals/expected.yaml``) use the canonical names of ``ALIASES``, named as in the
+specialists' category lists (``categories:`` in ``prompts/*.yaml``) wherever a list has the
+problem. A comment's category is mapped in one of two ways, both defined here:
 
-The mapping is this module's table ``ALIASES`` and nothing else: a model's free text
-("SQL Injection", "N+1 query") is slugged ("sql-injection", "n-plus-1-query") and its
-words are matched against each canonical name's aliases in order; the first hit wins. An
-alias matches whole words of the slug only, so "inefficient-query" is not "quadratic" and
-"filename" is not "naming". A category that maps to nothing keeps its slug: it can only ever
-be a false positive.
+- **a category from a specialist's list** (what the panel answers with) maps to itself, or
+  through ``LIST_TO_LABEL`` where a list names a label's problem differently. A list category
+  that no label uses (``inefficient-query``, ``xss``, ``other``) maps to nothing: it can only
+  be a false positive. Never a guess: ``code-injection`` is not ``sql-injection``.
+- **free text** (a reviewer with no list, such as an older prompt or another tool) is slugged
+  ("SQL Injection" -> "sql-injection", "N+1 query" -> "n-plus-1-query") and its words are
+  matched against each canonical name's aliases in order; the first hit wins. Aliases match
+  whole words only, so "inefficient-query" is not "quadratic" and "filename" is not
+  "naming". A generic family name ("injection", "bug") answers any label of its family.
+
+A category that maps to nothing keeps its slug: it can only ever be a false positive.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 # canonical label category -> (family, aliases). An alias is a hyphenated word sequence
 # that must appear as whole words in the comment's slugged category.
@@ -92,10 +98,36 @@ def _has(words: str, alias: str) -> bool:
     return f"-{alias}-" in f"-{words}-"
 
 
+# A specialist's list category -> the label category it answers, where the names differ.
+# (Empty today: every label category is named as the lists name it.)
+LIST_TO_LABEL: dict[str, str] = {}
+
+_declared: frozenset[str] | None = None
+
+
+def declare(prompts_dir: Path | None = None) -> frozenset[str]:
+    """Read the category lists of the roster in ``prompts_dir`` (default: the panel's),
+    plus ``other``; from then on those names map as lists say, not as free text."""
+    from graph.contracts import OTHER
+    from services.prompts import load_roster
+
+    global _declared
+    names = {c for p in load_roster(prompts_dir) for c in (p.category_list or ())}
+    _declared = frozenset(names | {OTHER})
+    return _declared
+
+
+def declared() -> frozenset[str]:
+    """The categories the specialists' lists declare (read from the panel's prompts once)."""
+    return _declared if _declared is not None else declare()
+
+
 def canonical(category: str) -> str:
     """The canonical name of a comment's category: a label category, a family name, or
     its own slug when nothing applies."""
     s = slug(category)
+    if s in declared():
+        return LIST_TO_LABEL.get(s, s)
     for name, (_, aliases) in ALIASES.items():
         if any(_has(s, a) for a in aliases):
             return name

@@ -29,8 +29,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from evals import report
 from evals.cases import HERE, Case, CaseError, load_cases
+from evals.categories import declare
 from evals.drafts import compile_reviewer, review_diff
 from evals.metrics import CaseResult, Comment
 from graph.context import Context, require_model_config
@@ -54,8 +57,19 @@ def eval_context() -> Context:
 
 def generalist_prompts(panel_dir: Path, into: Path) -> Path:
     """A prompts folder with the generalist as the only specialist, beside the panel's
-    orchestrator (which writes the summary; one reviewer has nothing to merge)."""
-    shutil.copy(GENERALIST, into / GENERALIST.name)
+    orchestrator (which writes the summary; one reviewer has nothing to merge).
+
+    The generalist answers from every category the panel's specialists declare (their
+    lists, merged in roster order), so both reviewers name problems from the same list.
+    """
+    from services.prompts import load_roster
+
+    spec = yaml.safe_load(GENERALIST.read_text(encoding="utf-8"))
+    merged = [c for p in load_roster(panel_dir) for c in (p.categories or ())]
+    if merged:
+        spec["categories"] = list(dict.fromkeys(merged))
+    text = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=100)
+    (into / GENERALIST.name).write_text(text, encoding="utf-8")
     shutil.copy(panel_dir / "orchestrator.yaml", into / "orchestrator.yaml")
     return into
 
@@ -120,6 +134,7 @@ async def run(args: argparse.Namespace) -> dict[str, list[CaseResult]]:
     require_model_config(context)
     cases = load_cases(args.cases, args.only)
     panel_dir = args.prompts or default_prompts_dir()
+    declare(panel_dir)  # comment categories map as this roster's lists say
     wanted = REVIEWERS if args.reviewer == "both" else (args.reviewer,)
     runs: dict[str, list[CaseResult]] = {}
     with tempfile.TemporaryDirectory(prefix="review-panel-evals-") as scratch:

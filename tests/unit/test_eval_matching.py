@@ -7,10 +7,12 @@ each label is answered at most once, by a largest one-to-one pairing.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from evals.cases import Expected
-from evals.categories import ALIASES, canonical, same
+from evals.cases import Expected, load_cases
+from evals.categories import ALIASES, LIST_TO_LABEL, canonical, declared, family, same
 from evals.metrics import SLACK, TOLERANCE, CaseResult, Comment, by_category, overall
 
 SQL = Expected("app.py", 10, 11, "sql-injection")
@@ -110,3 +112,43 @@ def test_free_text_categories_map_onto_label_categories(said: str, means: str) -
 def test_near_miss_words_map_to_no_label_category(said: str) -> None:
     """Aliases match whole words: an inefficient query is not quadratic work."""
     assert canonical(said) not in ALIASES
+
+
+def test_every_category_a_specialist_may_answer_with_maps_as_its_list_says() -> None:
+    """A list category is the label category of that name, or LIST_TO_LABEL's, or nothing:
+    never a neighbour found by its words (code-injection is not sql-injection)."""
+    from services.prompts import load_roster
+
+    lists = {c for p in load_roster() for c in (p.category_list or ())}
+    assert {"inefficient-query", "quadratic", "code-injection", "other"} <= lists
+    assert lists <= declared()
+    for name in lists:
+        assert canonical(name) == LIST_TO_LABEL.get(name, name), name
+    assert canonical("inefficient-query") != "quadratic"
+    assert canonical("code-injection") != "sql-injection"
+
+
+def test_every_label_category_a_specialist_covers_is_named_as_in_its_list() -> None:
+    """So the panel can answer each label with a category from its own list."""
+    from services.prompts import load_roster
+
+    lists = {c for p in load_roster() for c in (p.categories or ())}
+    answerable = lists | {LIST_TO_LABEL[c] for c in lists if c in LIST_TO_LABEL}
+    used = {e.category for case in load_cases() for e in case.expected}
+    covered_families = {family(c) for c in used & answerable}
+    missing = {c for c in used - answerable if family(c) in covered_families}
+    assert not missing, (
+        f"labels named unlike any list category: {sorted(missing)}; name them as the list does "
+        "or map the list's name to them in LIST_TO_LABEL (evals/categories.py)"
+    )
+
+
+def test_the_generalist_answers_from_the_union_of_the_specialists_lists(tmp_path: Path) -> None:
+    from evals.run import generalist_prompts
+    from services.prompts import default_prompts_dir, load_roster
+
+    folder = generalist_prompts(default_prompts_dir(), tmp_path)
+    (generalist,) = load_roster(folder)
+    panel = {c for p in load_roster() for c in (p.categories or ())}
+    assert generalist.name == "generalist"
+    assert set(generalist.categories or ()) == panel
