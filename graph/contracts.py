@@ -476,6 +476,7 @@ class Source(_Strict):
     head_sha: str | None = None
     warnings: list[str] = Field(default_factory=list)
     not_reviewed: dict[str, str] = Field(default_factory=dict)  # path -> why GitHub gave no patch
+    compared_to: str | None = None  # incremental review: the earlier head the diff starts from
 
 
 class Chunk(_Strict):

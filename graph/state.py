@@ -42,9 +42,14 @@ def latest(_: str, writes: Sequence[str]) -> str:
 
 
 class InputState(TypedDict):
-    """All a caller supplies: a unified diff, or a pull request (``owner/repo#123`` or its URL)."""
+    """All a caller supplies: a unified diff, or a pull request (``owner/repo#123`` or its URL).
+
+    ``since`` (optional, pull requests only): a head of the PR whose review was posted; only
+    what changed since it is reviewed, and findings already posted are not repeated.
+    """
 
     target: str
+    since: NotRequired[str]
 
 
 class SpecialistTask(TypedDict):
@@ -84,6 +89,12 @@ class ReviewState(TypedDict, total=False):
     approved: JSON  # contracts.ApprovedReview, written by approve after a person said yes
     rejection: str  # the reason, when a person rejected the draft
     result: JSON  # contracts.PostResult, written by post
+    # Incremental reviews (team service): the earlier posted head, and what was posted then.
+    since: str
+    posted: list[dict[str, str]]  # services.incremental.PostedKey, one per posted comment
+    # The thread of a newer head of the same PR; set on a paused draft it replaces, which
+    # then cannot be approved by command (team/handler.py).
+    superseded_by: str | None
 
 
 def diff_text(state: ReviewState) -> str:

@@ -78,6 +78,13 @@ async def approve(state: ReviewState) -> Command[Literal["post", "retry", "__end
     draft = DraftReview.model_validate(state["draft"])
     source = Source.model_validate(state["source"])
     payload = approval_request(draft, source, state["draft"], retryable=bool(failed_tasks(state)))
+    if state.get("superseded_by"):  # a newer head of the PR has its own draft
+        payload["superseded_by"] = state["superseded_by"]
+        payload["markdown"] = (
+            f"> **Superseded**: the pull request has a newer head, reviewed in thread "
+            f"{state['superseded_by']}. This draft can no longer be approved by command.\n\n"
+            + payload["markdown"]
+        )
     while True:
         # An answer that does not fit is not an exception: the node asks again, with the
         # reason, so the thread stays paused (in the CLI and in Studio) and nothing is lost.

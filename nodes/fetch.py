@@ -45,6 +45,9 @@ def make_fetch(roster: Sequence[str], prompts_dir: Path | None) -> Any:
             from services.github import fetch_pull  # imported only when a PR is reviewed
 
             source, text = await fetch_pull(ref, context)
+            if state.get("since"):
+                narrowed, posted = await _incremental(source, str(state["since"]))
+                text = narrowed or text
         else:
             label = (config.get("metadata") or {}).get("target") or "local diff"
             source, text = Source(kind="local", label=str(label)), target
@@ -75,9 +78,22 @@ def make_fetch(roster: Sequence[str], prompts_dir: Path | None) -> Any:
         }
         if ref is not None:
             update["diff"] = text
+            if state.get("since"):
+                update["posted"] = posted
         return Command(update=update, goto=list(roster))
 
     return fetch
+
+
+async def _incremental(source: Source, since: str) -> tuple[str | None, list[dict[str, str]]]:
+    """The diff since the earlier posted head (None: review it all), and what was posted."""
+    from services import incremental
+
+    diff, note = await incremental.since(source, since)
+    if diff is not None:
+        source.compared_to = since
+    source.warnings.append(note)
+    return diff, await incremental.posted(source)
 
 
 def who_skipped(skipped: dict[str, dict[str, str]]) -> dict[str, str]:

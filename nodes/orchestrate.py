@@ -31,7 +31,7 @@ from graph.contracts import (
 from graph.errors import ModelError
 from graph.state import ReviewState, diff_text
 from nodes.specialist import context_block
-from services import cost, merge, noise, render, scope
+from services import cost, incremental, merge, noise, render, scope
 from services import diff as diffs
 from services.model import ModelChoice, call_structured
 from services.prompts import as_data, load_orchestrator, load_roster
@@ -59,6 +59,14 @@ def make_orchestrate(prompts_dir: Path | None) -> Any:
         kept, dropped = noise.select(findings, quiet, noise.code_lines(files), scales)
         notes += quiet_notes + dropped
         comments = merge.merge(kept, anchors)
+        if "posted" in state:  # a later review of a PR: what was posted is not repeated
+            comments, repeated = incremental.drop_repeats(
+                comments, state["posted"], noise.code_lines(files)
+            )
+            notes.append(
+                f"{repeated} earlier finding(s) still apply: already posted on this pull "
+                "request, not repeated"
+            )
         comments, capped = _cap_inline(comments, quiet.max_inline_comments)
         if capped:
             notes.append(

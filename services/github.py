@@ -6,7 +6,8 @@ POST whose response was lost (posting twice) and wait out rate limits without a 
 reads are retried here with a bounded wait that honours ``retry-after`` and
 ``x-ratelimit-reset``, and a write is only repeated after checking that it did not land.
 
-The token is read from ``GITHUB_TOKEN`` at the moment of the call; it never enters state,
+The token is read from ``GITHUB_TOKEN`` at the moment of the call, or is a GitHub App's
+installation token for the repository (``services/github_app.py``); it never enters state,
 and no message built here contains it.
 """
 
@@ -52,12 +53,17 @@ def _token() -> str:
     return token
 
 
-def _client(api_url: str) -> Github:
+def _client(api_url: str, repo: str | None = None) -> Github:
+    """A client for calls about ``repo`` (owner/name): a GitHub App's installation token for
+    it when an app is configured (``services/github_app.py``), else ``GITHUB_TOKEN``."""
     from github import Auth, Github
 
+    from services.github_app import app_configured, auth_for
+
+    auth = auth_for(api_url, repo) if app_configured() else Auth.Token(_token())
     return Github(
         base_url=api_url.rstrip("/"),
-        auth=Auth.Token(_token()),
+        auth=auth,
         retry=None,
         per_page=100,
         timeout=30,
@@ -166,7 +172,7 @@ async def fetch_pull(ref: PullRef, context: Context) -> tuple[Source, str]:
 
 
 def _fetch_pull(ref: PullRef, api_url: str) -> tuple[Source, str]:
-    g = _client(api_url)
+    g = _client(api_url, f"{ref.owner}/{ref.repo}")
     try:
         repo = _call(f"{ref.owner}/{ref.repo}", lambda: g.get_repo(f"{ref.owner}/{ref.repo}"))
         pr = _call(ref.label, lambda: repo.get_pull(ref.number))
@@ -258,7 +264,7 @@ async def head_now(source: Source) -> str:
     """The PR's head commit now (to tell a person when it moved since the review)."""
 
     def read() -> str:
-        g = _client(str(source.api_url))
+        g = _client(str(source.api_url), f"{source.owner}/{source.repo}")
         try:
             repo = g.get_repo(f"{source.owner}/{source.repo}")
             return str(_call(source.label, lambda: repo.get_pull(int(source.number or 0))).head.sha)
@@ -276,7 +282,7 @@ async def read_file(source: Source, path: str, ref: str) -> str | None:
     """
 
     def read() -> str | None:
-        g = _client(str(source.api_url))
+        g = _client(str(source.api_url), f"{source.owner}/{source.repo}")
         try:
             repo = _call(source.label, lambda: g.get_repo(f"{source.owner}/{source.repo}"))
             try:
@@ -307,7 +313,7 @@ def _existing(pr: PullRequest, thread_id: str, digest: str, me: str) -> Any:
 
 
 def _publish(source: Source, approved: ApprovedReview, thread_id: str) -> PostResult:
-    g = _client(str(source.api_url))
+    g = _client(str(source.api_url), f"{source.owner}/{source.repo}")
     try:
         repo = _call(source.label, lambda: g.get_repo(f"{source.owner}/{source.repo}"))
         pr = _call(source.label, lambda: repo.get_pull(int(source.number or 0)))

@@ -46,6 +46,10 @@ class RepoSettings(BaseModel):
     min_severity: Severity | None = None
     min_confidence: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
     max_inline_comments: Annotated[int, Field(ge=0)] | None = None
+    # For the team service (team/handler.py): when reviews start and who may decide.
+    auto_review: bool | None = None  # false: only `/review-panel review` starts one
+    review_drafts: bool | None = None  # true: draft PRs are reviewed too
+    allow_author_decisions: bool | None = None  # true: a PR's author may approve/reject
 
 
 def parse_repo_settings(text: str, where: str) -> tuple[RepoSettings | None, str]:
@@ -65,7 +69,8 @@ def parse_repo_settings(text: str, where: str) -> tuple[RepoSettings | None, str
         for err in exc.errors():
             key = ".".join(str(p) for p in err["loc"])
             if err["type"] == "extra_forbidden":
-                problems.append(f"unknown key '{key}' (allowed: {', '.join(SETTINGS)})")
+                allowed = ", ".join(RepoSettings.model_fields)
+                problems.append(f"unknown key '{key}' (allowed: {allowed})")
             else:
                 problems.append(f"key '{key}': {err['msg']}")
         return None, f"ignored {where}: {'; '.join(problems)}"

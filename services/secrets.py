@@ -17,7 +17,13 @@ import os
 import re
 from dataclasses import dataclass
 
-SECRET_ENV_VARS = ("OPENAI_API_KEY", "GITHUB_TOKEN", "AZURE_OPENAI_API_KEY")
+SECRET_ENV_VARS = (
+    "OPENAI_API_KEY",
+    "GITHUB_TOKEN",
+    "AZURE_OPENAI_API_KEY",
+    "GITHUB_APP_PRIVATE_KEY",
+    "GITHUB_WEBHOOK_SECRET",
+)
 
 # user:password@ (or user@) right after a scheme: the part of a URL that must never be shown.
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
@@ -25,10 +31,13 @@ _URL = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^\s'\"<>)\]}]+")
 
 
 def scrub(text: str) -> str:
-    """``text`` without our secrets: environment keys become ``***``, URL credentials too."""
-    for name in SECRET_ENV_VARS:
-        value = os.environ.get(name)
-        if value and len(value) >= 6:
+    """``text`` without our secrets: environment keys and installation tokens become ``***``,
+    URL credentials too."""
+    from services.github_app import cached_tokens
+
+    values = [os.environ.get(name) or "" for name in SECRET_ENV_VARS] + cached_tokens()
+    for value in values:
+        if len(value) >= 6:
             text = text.replace(value, "***")
     return _URL_CREDENTIALS.sub(r"\1***@", text)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-routes: list[BaseRoute] = []
+from web import webhook
+
+routes: list[BaseRoute] = [*webhook.routes]
 
 app = Starlette(routes=routes)

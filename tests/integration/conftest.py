@@ -96,6 +96,10 @@ def hermetic_config(source: Path, workdir: Path) -> Path:
         path, sep, attr = spec.rpartition(":")
         graphs[name] = f"{absolute(path)}{sep}{attr}" if sep else absolute(spec)
     config["graphs"] = graphs
+    http = config.get("http")
+    if isinstance(http, dict) and isinstance(http.get("app"), str):  # the mounted web app
+        path, sep, attr = http["app"].rpartition(":")
+        http["app"] = f"{absolute(path)}{sep}{attr}" if sep else absolute(http["app"])
     workdir.mkdir(parents=True, exist_ok=True)
     target = workdir / "langgraph.json"
     target.write_text(json.dumps(config, indent=2), encoding="utf-8")

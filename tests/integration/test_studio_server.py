@@ -153,7 +153,7 @@ async def test_studio_gets_an_input_form(client: LangGraphClient) -> None:
             )
         pytest.fail("the server sent no input schema although the graph has one")
     assert schemas["input_schema"]["required"] == ["target"]
-    assert set(schemas["input_schema"]["properties"]) == {"target"}
+    assert set(schemas["input_schema"]["properties"]) == {"target", "since"}
 
 
 async def test_review_pauses_and_an_edit_is_published(

@@ -1,0 +1,328 @@
+"""review-panel as a team service on LangGraph's server: GitHub deliveries in, reviews out.
+
+One ``langgraph dev`` with the repo's ``langgraph.json`` (its ``http.app`` mounts the webhook)
+serves the whole module, against the loopback GitHub and model servers. Deliveries are signed
+and sent over HTTP as GitHub sends them; reviews run as runs of the ``review_panel`` graph on
+that server; what the PR sees is read back from the loopback GitHub (statuses, reactions,
+reviews), and threads from the server through langgraph_sdk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
+
+from team.threads import thread_id
+from tests.integration.conftest import ROOT, DevServer, StartServer
+from tests.servers import github_events as events
+from tests.servers.github_server import GitHubServer, PullRecord
+from tests.servers.openai_server import ModelServer, Reply
+from tests.servers.panel_model import answer
+
+pytestmark = pytest.mark.server
+
+SECRET = "webhook-secret-for-tests-0123456789"
+TOKEN = "ghp_TeamServiceTokenThatMustNeverLeak01"
+PUBLIC = "https://review.example.test"
+DIFF = (ROOT / "examples" / "sql_injection.diff").read_text()
+WAIT = 90.0  # seconds: the most any background review here may take
+
+
+@pytest.fixture(scope="module")
+def model() -> Iterator[ModelServer]:
+    with ModelServer(answer) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def github() -> Iterator[GitHubServer]:
+    with GitHubServer(token=TOKEN) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def service(langgraph_dev: StartServer, model: ModelServer, github: GitHubServer) -> DevServer:
+    server = langgraph_dev(
+        {
+            "OPENAI_BASE_URL": model.base_url,
+            "OPENAI_API_KEY": "test-key",
+            "REVIEW_PANEL_MAX_RETRIES": "0",
+            "GITHUB_API_URL": github.base_url,
+            "GITHUB_TOKEN": TOKEN,
+            "GITHUB_WEBHOOK_SECRET": SECRET,
+            "REVIEW_PANEL_PUBLIC_URL": PUBLIC,
+        }
+    )
+    yield server
+    server.stop()  # before the loopback GitHub and model go away
+
+
+@pytest.fixture
+async def sdk(service: DevServer) -> AsyncIterator[LangGraphClient]:
+    async with get_client(url=service.url, api_key=None, timeout=60) as client:
+        yield client
+
+
+class Deliverer:
+    """Sends deliveries to the service as GitHub does, and remembers how long answers took."""
+
+    def __init__(self, service: DevServer, github: GitHubServer) -> None:
+        self.url = service.url + "/github/webhook"
+        self.github = github
+        self.http = httpx.Client(timeout=10)
+
+    def send(
+        self,
+        event: str,
+        payload: dict[str, Any],
+        *,
+        delivery: str | None = None,
+        secret: str = SECRET,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        body = events.body_of(payload)
+        sent = events.signed_headers(secret, body, event, delivery) | (headers or {})
+        return self.http.post(self.url, content=body, headers=sent)
+
+    def opened(self, pr: PullRecord, action: str = "opened", **kw: Any) -> httpx.Response:
+        return self.send(
+            "pull_request", events.pull_request(pr, action, self.github.base_url), **kw
+        )
+
+    def comment(
+        self, pr: PullRecord, body: str, user: str, **kw: Any
+    ) -> tuple[dict[str, Any], httpx.Response]:
+        comment = self.github.add_issue_comment(pr.owner, pr.repo, pr.number, body, user)
+        payload = events.issue_comment(pr, comment, self.github.base_url)
+        return comment, self.send("issue_comment", payload, **kw)
+
+
+@pytest.fixture(scope="module")
+def deliver(service: DevServer, github: GitHubServer) -> Iterator[Deliverer]:
+    d = Deliverer(service, github)
+    yield d
+    d.http.close()
+
+
+def wait_for(what: str, found: Callable[[], Any], server: DevServer) -> Any:
+    """Poll state the loopback servers recorded until ``found()`` is truthy."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        value = found()
+        if value:
+            return value
+        time.sleep(0.05)
+    pytest.fail(f"timed out waiting for {what}\n{server.explain(ROOT)}")
+
+
+def latest_status(
+    github: GitHubServer, pr: PullRecord, sha: str | None = None
+) -> dict[str, Any] | None:
+    rows = [
+        s
+        for s in github.statuses(pr.owner, pr.repo, sha or pr.head_sha)
+        if s["context"] == "review-panel"
+    ]
+    return rows[0] if rows else None
+
+
+def status_is(
+    github: GitHubServer, pr: PullRecord, prefix: str, sha: str | None = None
+) -> Callable[[], Any]:
+    def check() -> Any:
+        status = latest_status(github, pr, sha)
+        return status if status and status["description"].startswith(prefix) else None
+
+    return check
+
+
+def tid(github: GitHubServer, pr: PullRecord, sha: str | None = None) -> str:
+    return thread_id(github.base_url, pr.owner, pr.repo, pr.number, sha or pr.head_sha)
+
+
+def reactions(github: GitHubServer, comment: dict[str, Any]) -> list[str]:
+    return [r["content"] for r in github.reactions(comment["id"])]
+
+
+def new_pull(github: GitHubServer, number: int, **kw: Any) -> PullRecord:
+    kw.setdefault("author", "alice")
+    kw.setdefault("head_sha", hashlib.sha1(f"head of {number}".encode()).hexdigest())
+    pr = github.add_pull("octo", "team", number, kw.pop("diff", DIFF), **kw)
+    github.set_permission("octo", "team", "maintainer", "maintain")
+    github.set_permission("octo", "team", "reader", "read")
+    github.set_permission("octo", "team", "alice", "write")
+    return pr
+
+
+def draft_ready(service: DevServer, github: GitHubServer, pr: PullRecord) -> dict[str, Any]:
+    return wait_for("the draft's pending status", status_is(github, pr, "draft ready"), service)
+
+
+# --- the webhook's answers ----------------------------------------------------------------
+
+
+def test_ping_is_answered_and_unsigned_or_unknown_deliveries_start_nothing(
+    deliver: Deliverer, github: GitHubServer, sdk: LangGraphClient
+) -> None:
+    assert (
+        deliver.send("ping", {"zen": "Keep it logically awesome.", "hook_id": 1}).status_code == 200
+    )
+    pr = new_pull(github, 1)
+    before = len(github.requests)
+    bad = deliver.opened(pr, secret="not-the-secret")
+    assert bad.status_code == 401
+    unsigned = deliver.opened(pr, headers={"x-hub-signature-256": ""})
+    assert unsigned.status_code == 401
+    assert deliver.send("deployment", {"action": "created"}).status_code == 202
+    closed = events.pull_request(pr, "closed", github.base_url)
+    assert deliver.send("pull_request", closed).status_code == 202
+    labeled = events.pull_request(pr, "labeled", github.base_url)
+    assert "ignored" in deliver.send("pull_request", labeled).json()["message"]
+    assert github.requests[before:] == []  # nothing reached GitHub
+    assert asyncio.run(_thread_exists(deliver, tid(github, pr))) is False
+
+
+async def _thread_exists(deliver: Deliverer, thread: str) -> bool:
+    async with get_client(url=deliver.url.rsplit("/github", 1)[0], api_key=None) as client:
+        try:
+            await client.threads.get(thread)
+        except Exception:
+            return False
+        return True
+
+
+def test_a_body_over_25_mb_is_refused(deliver: Deliverer) -> None:
+    big = b"{" + b" " * (25 * 1024 * 1024) + b"}"
+    headers = events.signed_headers(SECRET, big, "pull_request")
+    assert deliver.http.post(deliver.url, content=big, headers=headers).status_code == 413
+
+
+# --- a review per pull request --------------------------------------------------------------
+
+
+async def test_a_signed_pull_request_gets_a_draft_and_a_pending_status_with_the_link(
+    deliver: Deliverer, github: GitHubServer, service: DevServer, sdk: LangGraphClient
+) -> None:
+    pr = new_pull(github, 2)
+    answer_ = deliver.opened(pr, delivery="delivery-2")
+    assert answer_.status_code == 202
+    assert answer_.elapsed.total_seconds() < 1.0
+    status = await asyncio.to_thread(draft_ready, service, github, pr)
+    thread = tid(github, pr)
+    assert status["state"] == "pending"
+    assert status["target_url"] == f"{PUBLIC}/inbox/{thread}"
+    assert status["description"].endswith("waiting for approval")
+    state = await sdk.threads.get_state(thread)
+    assert state["next"] == ["approve"]
+    draft = state["values"]["draft"]
+    count = len(draft["comments"])
+    assert status["description"] == (
+        f"draft ready: {count} comments, {draft['verdict']}, waiting for approval"
+    )
+    assert github.reviews("octo", "team", 2) == []  # nothing posted before a person decides
+
+    # A redelivery (same GUID), and the same head in another delivery, start nothing new.
+    assert deliver.opened(pr, delivery="delivery-2").status_code == 202
+    assert deliver.opened(pr, "reopened").status_code == 202
+    await asyncio.sleep(0)  # let nothing hide: the checks below read the server's records
+    runs = await sdk.runs.list(thread)
+    assert len(runs) == 1
+
+
+async def test_approve_from_a_write_user_posts_one_review_and_a_success_status(
+    deliver: Deliverer, github: GitHubServer, service: DevServer, sdk: LangGraphClient
+) -> None:
+    pr = new_pull(github, 3)
+    deliver.opened(pr)
+    await asyncio.to_thread(draft_ready, service, github, pr)
+
+    refused_reader, _ = deliver.comment(pr, "/review-panel approve", "reader")
+    refused_author, _ = deliver.comment(pr, "/review-panel approve", "alice")
+    for comment in (refused_reader, refused_author):
+        await asyncio.to_thread(
+            wait_for, "a -1", lambda c=comment: reactions(github, c) == ["-1"], service
+        )
+    state = await sdk.threads.get_state(tid(github, pr))
+    assert state["next"] == ["approve"]  # still paused
+    assert github.reviews("octo", "team", 3) == []
+
+    accepted, _ = deliver.comment(pr, "/review-panel approve", "maintainer")
+    status = await asyncio.to_thread(
+        wait_for, "success", status_is(github, pr, "review posted"), service
+    )
+    reviews = github.reviews("octo", "team", 3)
+    assert len(reviews) == 1
+    assert status["state"] == "success"
+    assert status["target_url"] == reviews[0]["html_url"]
+    assert reactions(github, accepted) == ["+1"]
+
+
+async def test_two_approvals_at_once_post_one_review(
+    deliver: Deliverer, github: GitHubServer, service: DevServer
+) -> None:
+    pr = new_pull(github, 4)
+    deliver.opened(pr)
+    await asyncio.to_thread(draft_ready, service, github, pr)
+    first = github.add_issue_comment("octo", "team", 4, "/review-panel approve", "maintainer")
+    second = github.add_issue_comment("octo", "team", 4, "/review-panel approve", "maintainer")
+    payloads = [events.issue_comment(pr, c, github.base_url) for c in (first, second)]
+    async with httpx.AsyncClient(timeout=10) as http:
+        answers = await asyncio.gather(
+            *[
+                http.post(
+                    deliver.url,
+                    content=events.body_of(p),
+                    headers=events.signed_headers(SECRET, events.body_of(p), "issue_comment"),
+                )
+                for p in payloads
+            ]
+        )
+    assert [a.status_code for a in answers] == [202, 202]
+    await asyncio.to_thread(
+        wait_for,
+        "both answered",
+        lambda: reactions(github, first) and reactions(github, second),
+        service,
+    )
+    assert sorted(reactions(github, first) + reactions(github, second)) == ["+1", "-1"]
+    assert len(github.reviews("octo", "team", 4)) == 1
+
+
+async def test_reject_by_command_says_who_rejected(
+    deliver: Deliverer, github: GitHubServer, service: DevServer, sdk: LangGraphClient
+) -> None:
+    pr = new_pull(github, 5)
+    deliver.opened(pr)
+    await asyncio.to_thread(draft_ready, service, github, pr)
+    comment, _ = deliver.comment(pr, "/review-panel reject too noisy for this change", "maintainer")
+    status = await asyncio.to_thread(
+        wait_for, "rejected", status_is(github, pr, "draft rejected"), service
+    )
+    assert status["description"] == "draft rejected by @maintainer"
+    assert status["state"] == "success"
+    assert reactions(github, comment) == ["+1"]
+    values = (await sdk.threads.get(tid(github, pr)))["values"]
+    assert "too noisy" in values["rejection"]
+    assert github.reviews("octo", "team", 5) == []
+
+
+async def test_a_model_outage_gives_an_error_status_with_the_reason(
+    deliver: Deliverer, github: GitHubServer, service: DevServer, model: ModelServer
+) -> None:
+    pr = new_pull(github, 6)
+    model.script(*[Reply.error(503, "model overloaded") for _ in range(4)])
+    deliver.opened(pr)
+    status = await asyncio.to_thread(
+        wait_for, "error status", status_is(github, pr, "review failed"), service
+    )
+    assert status["state"] == "error"
+    assert "3 of 3 model calls failed" in status["description"]
+    assert len(status["description"]) <= 140
