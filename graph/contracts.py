@@ -340,7 +340,17 @@ class NoiseControl(_Strict):
 class ResolutionAnswer(_Strict):
     comment_id: str
     resolution: str = Field(description="Which view holds and why, in one or two sentences.")
-    severity: Severity = Field(description="The severity the merged comment should carry.")
+    severity: Severity = Field(
+        description="The severity the comment should carry: one of the views' severities. "
+        "A high or critical view is never lowered."
+    )
+
+
+class SameProblemAnswer(_Strict):
+    comment_ids: list[str] = Field(
+        description="Two or more overlapping comment ids that describe one and the same problem."
+    )
+    reason: str = Field(description="Why they are one problem, in one sentence.")
 
 
 class SynthesisAnswer(_Strict):
@@ -349,6 +359,11 @@ class SynthesisAnswer(_Strict):
     summary: str = Field(description="A short markdown summary of the review for the PR author.")
     resolutions: list[ResolutionAnswer] = Field(
         description="One entry per comment id listed as a disagreement; none for the others."
+    )
+    same_problem: list[SameProblemAnswer] = Field(
+        default_factory=list,
+        description="Groups of the listed overlapping comments that are really one problem; "
+        "empty when every comment is its own problem.",
     )
 
 

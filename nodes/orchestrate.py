@@ -31,7 +31,7 @@ from graph.contracts import (
 from graph.errors import ModelError
 from graph.state import ReviewState, diff_text
 from nodes.specialist import context_block
-from services import cost, incremental, merge, noise, render, scope
+from services import cost, incremental, merge, noise, render, scope, synthesis
 from services import diff as diffs
 from services.model import ModelChoice, call_structured
 from services.prompts import as_data, load_orchestrator, load_roster
@@ -95,6 +95,7 @@ def make_orchestrate(prompts_dir: Path | None) -> Any:
                         disagreements=as_data(
                             "disagreements", _findings_text(disputed) or "none"
                         ),
+                        overlaps=as_data("overlaps", _overlaps_text(comments) or "none"),
                     ),
                 )
             except ModelError as exc:
@@ -103,7 +104,8 @@ def make_orchestrate(prompts_dir: Path | None) -> Any:
         if answer is not None:
             usage["orchestrator"] = used
             summary = answer.summary.strip()
-            comments = _resolve(comments, answer)
+            comments, judged = synthesis.apply(comments, answer, anchors)
+            notes += judged
         comments = merge.rank(comments)
         verdict, reason = merge.verdict(comments)
         comments = [_with_body(c, anchors) for c in comments]
@@ -188,15 +190,20 @@ def _findings_text(comments: list[ReviewComment]) -> str:
     return "\n".join(rows)
 
 
-def _resolve(comments: list[ReviewComment], answer: SynthesisAnswer) -> list[ReviewComment]:
-    by_id = {r.comment_id: r for r in answer.resolutions}
-    out = []
-    for c in comments:
-        r = by_id.get(c.id)
-        if r is not None and c.disagreement:
-            c = c.model_copy(update={"resolution": r.resolution.strip(), "severity": r.severity})
-        out.append(c)
-    return out
+def _overlaps_text(comments: list[ReviewComment]) -> str:
+    """Overlapping comments of different problems, one group per line, by id and category."""
+    rows = []
+    for group in synthesis.overlapping(comments[:FULL_FINDINGS]):
+        rows.append(
+            json.dumps(
+                [
+                    {"id": c.id, "file": c.path, "lines": [c.start_line, c.end_line]}
+                    | {"category": c.category, "title": c.title}
+                    for c in group
+                ]
+            )
+        )
+    return "\n".join(rows)
 
 
 def _with_body(c: ReviewComment, anchors: diffs.Anchors) -> ReviewComment:

@@ -1,8 +1,10 @@
 """Deterministic merging: drop what cannot stand, cluster overlaps, rank, and pick a verdict.
 
-Everything here is code, not judgement, so it is exact and testable: findings on the same
-lines are clustered into one comment that keeps every specialist's perspective; the
-orchestrator's model call only writes the summary and settles the disagreements.
+Everything here is code, not judgement, so it is exact and testable: findings on overlapping
+lines that concern the same problem (``services.problems``) are clustered into one comment
+that keeps every specialist's perspective; different problems stay separate comments. The
+orchestrator's model call writes the summary, explains disagreements and may judge two
+overlapping comments one problem; it never lowers a finding nor sets the verdict.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from graph.contracts import (
     Side,
     Verdict,
 )
+from services import problems
 from services.diff import Anchors
 
 BLOCKING = Severity.HIGH
@@ -38,22 +41,31 @@ def dedupe(findings: Iterable[Finding]) -> list[Finding]:
 
 
 def cluster(findings: Sequence[Finding]) -> list[list[Finding]]:
-    """Group findings whose line ranges overlap on the same file and side."""
+    """Group findings that overlap on the same file and side AND concern the same problem.
+
+    Different problems on overlapping lines (an injection inside a slow loop inside a long
+    function) stay apart: each keeps its own comment, severity and suggestion.
+    """
     ordered = sorted(findings, key=lambda f: (f.path, f.side, f.start_line, f.end_line))
-    groups: list[list[Finding]] = []
-    end = -1
-    for f in ordered:
-        if (
-            groups
-            and (groups[-1][0].path, groups[-1][0].side) == (f.path, f.side)
-            and (f.start_line <= end)
-        ):
-            groups[-1].append(f)
-            end = max(end, f.end_line)
-        else:
-            groups.append([f])
-            end = f.end_line
-    return groups
+    parent = list(range(len(ordered)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, a in enumerate(ordered):
+        for j in range(i + 1, len(ordered)):
+            b = ordered[j]
+            if (b.path, b.side) != (a.path, a.side) or b.start_line > a.end_line:
+                break  # sorted by start: nothing further overlaps a
+            if problems.same_problem(a, b):
+                parent[root(j)] = root(i)
+    groups: dict[int, list[Finding]] = {}
+    for i, f in enumerate(ordered):
+        groups.setdefault(root(i), []).append(f)
+    return list(groups.values())
 
 
 def to_comment(group: Sequence[Finding], anchors: Anchors) -> ReviewComment:
@@ -61,8 +73,11 @@ def to_comment(group: Sequence[Finding], anchors: Anchors) -> ReviewComment:
     start = min(f.start_line for f in group)
     end = max(f.end_line for f in group)
     side = Side(lead.side)
-    ident = hashlib.sha256(f"{lead.path}|{side}|{start}|{end}".encode()).hexdigest()[:8]
-    suggestion = lead.suggestion if len(group) == 1 else None
+    # Separate problems may share a range, so the lead finding is part of the id.
+    key = f"{lead.path}|{side}|{start}|{end}|{lead.id}"
+    ident = hashlib.sha256(key.encode()).hexdigest()[:8]
+    # One problem: the lead's fix, else any reviewer's; a suggestion is never dropped.
+    suggestion = lead.suggestion or next((f.suggestion for f in group if f.suggestion), None)
     return ReviewComment(
         id=f"c-{ident}",
         path=lead.path,
@@ -87,6 +102,11 @@ def to_comment(group: Sequence[Finding], anchors: Anchors) -> ReviewComment:
         suggestion=suggestion,
         anchor=anchors.anchor(lead.path, side, start, end),
     )
+
+
+def worst(c: ReviewComment) -> Severity:
+    """The most severe view of a comment."""
+    return max((p.severity for p in c.perspectives), key=lambda s: s.rank, default=c.severity)
 
 
 def rank(comments: Iterable[ReviewComment]) -> list[ReviewComment]:
@@ -115,8 +135,13 @@ def merge(findings: Sequence[Finding], anchors: Anchors) -> list[ReviewComment]:
 
 
 def verdict(comments: Sequence[ReviewComment]) -> tuple[Verdict, str]:
-    """The stated rule: request changes when any comment is high or critical."""
-    blocking = [c for c in comments if c.severity.rank >= BLOCKING.rank]
+    """The stated rule: request changes when any comment is high or critical.
+
+    Computed from what the reviewers said (each comment's most severe view), never from a
+    severity the orchestrator wrote: it did not see the code, and only a person may change
+    the verdict.
+    """
+    blocking = [c for c in comments if worst(c).rank >= BLOCKING.rank]
     rule = f"REQUEST_CHANGES when any comment is {BLOCKING} or worse, otherwise COMMENT"
     if blocking:
         return (

@@ -90,7 +90,9 @@ class SpecialistPrompt(_PromptFile):
 class OrchestratorPrompt(_PromptFile):
     """The orchestrator's prompt: turns the merged findings into a summary and resolutions."""
 
-    placeholders: ClassVar[frozenset[str]] = frozenset({"context", "findings", "disagreements"})
+    placeholders: ClassVar[frozenset[str]] = frozenset(
+        {"context", "findings", "disagreements", "overlaps"}
+    )
 
     kind: Literal["orchestrator"]
 

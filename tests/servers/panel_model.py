@@ -161,6 +161,7 @@ def answer(request: ChatRequest) -> Reply:
     name = which(request)
     if name == "orchestrator":
         disputed = request.user.split("Disagreements to resolve:", 1)[-1]
+        disputed = disputed.split("Overlapping comments", 1)[0]
         ids = _DISAGREEMENT_IDS.findall(disputed)
         return Reply.json(
             {

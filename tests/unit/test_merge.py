@@ -104,13 +104,52 @@ def test_one_specialist_flagging_one_problem_twice_is_one_view_the_surest() -> N
 
 
 def test_perspectives_keep_each_specialists_category() -> None:
-    sql = finding("security", 3, 3, "high").model_copy(update={"category": "sql-injection"})
-    loop = finding("performance", 3, 3, "medium").model_copy(update={"category": "n-plus-one"})
-    (comment,) = merge.merge([sql, loop], ANCHORS)
+    unchecked = finding("security", 3, 3, "high").model_copy(
+        update={"category": "missing-input-validation"}
+    )
+    none = finding("correctness", 3, 3, "medium").model_copy(update={"category": "null-handling"})
+    (comment,) = merge.merge([unchecked, none], ANCHORS)
     assert [(p.specialist, p.category) for p in comment.perspectives] == [
-        ("security", "sql-injection"),
-        ("performance", "n-plus-one"),
+        ("security", "missing-input-validation"),
+        ("correctness", "null-handling"),
     ]
+
+
+def kind(f: Finding, category: str, suggestion: str | None = None) -> Finding:
+    return f.model_copy(update={"category": category, "suggestion": suggestion})
+
+
+def test_different_problems_on_overlapping_lines_stay_separate_each_with_its_suggestion() -> None:
+    # The example: a critical injection at 4, a performance note at 3-4 and a style
+    # note at 1-6 are three problems, not one comment spanning 1-6.
+    injection = kind(finding("security", 4, 4, "critical", "injection"), "sql-injection", "q(x)")
+    slow = kind(finding("performance", 3, 4, "medium", "slow"), "n-plus-one", "batch()")
+    long_ = kind(finding("style", 1, 6, "low", "long"), "long-function", None)
+    comments = merge.merge([injection, slow, long_], ANCHORS)
+    assert [(c.category, c.severity, c.start_line, c.end_line) for c in comments] == [
+        ("sql-injection", Severity.CRITICAL, 4, 4),
+        ("n-plus-one", Severity.MEDIUM, 3, 4),
+        ("long-function", Severity.LOW, 1, 6),
+    ]
+    assert [c.suggestion for c in comments] == ["q(x)", "batch()", None]
+    assert not any(c.disagreement for c in comments)
+    assert len({c.id for c in comments}) == 3
+    assert merge.verdict(comments)[0] == Verdict.REQUEST_CHANGES
+
+
+def test_one_problem_named_in_one_family_is_one_comment_and_keeps_a_suggestion() -> None:
+    sql = kind(finding("security", 3, 3, "high", "injection"), "sql-injection")
+    shell = kind(finding("correctness", 3, 4, "medium", "quoting"), "command-injection", "run()")
+    (comment,) = merge.merge([sql, shell], ANCHORS)
+    assert comment.disagreement  # the same problem, rated differently
+    assert comment.suggestion == "run()"
+
+
+def test_other_is_one_problem_with_another_only_under_the_same_title() -> None:
+    a = kind(finding("security", 3, 3, "low", "Odd default"), "other")
+    b = kind(finding("style", 3, 3, "info", "odd  default"), "other")
+    c = kind(finding("performance", 3, 3, "low", "Something else"), "other")
+    assert sorted(len(c.perspectives) for c in merge.merge([a, b, c], ANCHORS)) == [1, 2]
 
 
 # --- noise control ---------------------------------------------------------------------------
