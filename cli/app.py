@@ -215,6 +215,24 @@ def resume(
     _run(session.resume(thread, db, as_json=as_json, strict=strict))
 
 
+@app.command()
+def inbox(
+    db: DbOption = None,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; keep loopback unless behind https.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8400,
+) -> None:
+    """Serve the approval pages for the paused reviews in --db; prints a sign-in link."""
+    from cli import inbox as inbox_server
+
+    try:
+        inbox_server.serve(db, host, port)
+    except ReviewPanelError as exc:
+        typer.echo(f"review-panel: error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
 def main() -> None:
     app()
 

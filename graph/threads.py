@@ -45,31 +45,55 @@ class ThreadInfo:
 def describe(thread_id: str, snapshot: StateSnapshot, created: str | None = None) -> ThreadInfo:
     if not snapshot.created_at and not snapshot.values:
         raise ThreadError(f"no thread {thread_id!r} in this database: see `review-panel threads`")
-    values = dict(snapshot.values or {})
-    interrupt = None
-    for task in snapshot.tasks:
-        for intr in task.interrupts:
-            interrupt = intr.value if isinstance(intr.value, dict) else {"value": intr.value}
+    interrupts = [intr.value for task in snapshot.tasks for intr in task.interrupts]
     error = next((str(t.error) for t in snapshot.tasks if t.error), None)
+    return from_parts(
+        thread_id,
+        values=dict(snapshot.values or {}),
+        interrupts=interrupts,
+        next_nodes=tuple(snapshot.next),
+        error=error,
+        metadata=dict(snapshot.metadata or {}),
+        created=created or str(snapshot.created_at or ""),
+    )
+
+
+def from_parts(
+    thread_id: str,
+    *,
+    values: dict[str, Any],
+    interrupts: list[Any],
+    next_nodes: tuple[str, ...],
+    error: str | None,
+    metadata: dict[str, Any],
+    created: str,
+) -> ThreadInfo:
+    """A thread's status from the parts of its state, however they were read.
+
+    The CLI reads a ``StateSnapshot`` from its checkpointer; the inbox on LangGraph's server
+    reads the same parts as JSON through langgraph_sdk. Both judge status by these rules.
+    """
+    interrupt = None
+    for value in interrupts:
+        interrupt = value if isinstance(value, dict) else {"value": value}
     if interrupt is not None:
         status = PAUSED
     elif "result" in values:
         status = "posted" if values["result"].get("destination") == "github" else "published"
     elif "rejection" in values:
         status = "rejected"
-    elif snapshot.next:
+    elif next_nodes:
         status = "failed" if error else "interrupted"
     else:
         status = "done"
-    metadata = snapshot.metadata or {}
     target = str(metadata.get("target") or (values.get("source") or {}).get("label") or "?")
     return ThreadInfo(
         thread_id=thread_id,
         status=status,
         target=target,
-        created=created or str(snapshot.created_at or ""),
+        created=created,
         values=values,
         interrupt=interrupt,
-        next=tuple(snapshot.next),
+        next=next_nodes,
         error=error,
     )

@@ -255,3 +255,11 @@ def langgraph_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartSer
     finally:
         for server in servers:
             server.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One headless Chromium (JavaScript off) for every browser test of the run."""
+    from tests.browser import start_chromium
+
+    yield from start_chromium(tmp_path_factory.mktemp("chromium-profile"))

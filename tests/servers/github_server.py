@@ -32,6 +32,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from unidiff import PatchSet
 
+from tests.servers.github_oauth import OAuthEndpoints
 from tests.servers.github_team import TEAM_ROUTES, TeamEndpoints
 
 DOCS = "https://docs.github.com/rest"
@@ -254,7 +255,7 @@ _ROUTES = [
 ]
 
 
-class GitHubServer(TeamEndpoints):
+class GitHubServer(OAuthEndpoints, TeamEndpoints):
     """The GitHub REST endpoints a PR reviewer uses, plus fault injection."""
 
     def __init__(
@@ -284,6 +285,7 @@ class GitHubServer(TeamEndpoints):
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._init_team()
+        self._init_oauth()
 
     def start(self) -> GitHubServer:
         self._httpd = _HTTPServer((self.host, self.port), self)
@@ -501,6 +503,8 @@ class GitHubServer(TeamEndpoints):
             if count > 0:
                 self._limit = (kind, count - 1, reset_in)
                 raise self._rate_limited(kind, reset_in)
+            if path.startswith("/login/oauth/"):  # the web host's OAuth flow: no API token
+                return self._oauth(request, path)
             route, args = "", {}
             for method, pattern, name in _ROUTES:
                 match = pattern.fullmatch(path.removeprefix(prefix))
@@ -598,7 +602,7 @@ class GitHubServer(TeamEndpoints):
         }
 
     def _get_user(self, ctx: _Ctx) -> Response:
-        return 200, {}, self._user(ctx, self.login)
+        return 200, {}, self._user(ctx, ctx.caller or self.login)
 
     def _get_rate_limit(self, ctx: _Ctx) -> Response:
         core = {"limit": RATE_LIMIT, "used": self._used, "reset": self._reset}
@@ -621,16 +625,20 @@ class GitHubServer(TeamEndpoints):
             raise ApiError(404, "Not Found")
         _, data = found[-1]
         url = f"{ctx.base}/repos/{ctx.pr.owner}/{ctx.pr.repo}/contents/{path}"
-        return 200, {}, {
-            "type": "file",
-            "encoding": "base64",
-            "size": len(data),
-            "name": path.rsplit("/", 1)[-1],
-            "path": path,
-            "content": base64.b64encode(data).decode(),
-            "sha": _sha1(data),
-            "url": url + (f"?ref={ref}" if ref else ""),
-        }
+        return (
+            200,
+            {},
+            {
+                "type": "file",
+                "encoding": "base64",
+                "size": len(data),
+                "name": path.rsplit("/", 1)[-1],
+                "path": path,
+                "content": base64.b64encode(data).decode(),
+                "sha": _sha1(data),
+                "url": url + (f"?ref={ref}" if ref else ""),
+            },
+        )
 
     def _get_commit(self, ctx: _Ctx) -> Response:
         sha, repo = ctx.args["sha"], (ctx.pr.owner, ctx.pr.repo)

@@ -24,8 +24,16 @@ def test_hostile_file_name_is_read_back_intact() -> None:
 
 
 def _finding(start: int, end: int, side: Side = Side.RIGHT) -> ModelFinding:
-    return ModelFinding(path="app.py", start_line=start, end_line=end, side=side,
-                        severity=Severity.LOW, category="c", title="t", rationale="r")
+    return ModelFinding(
+        path="app.py",
+        start_line=start,
+        end_line=end,
+        side=side,
+        severity=Severity.LOW,
+        category="c",
+        title="t",
+        rationale="r",
+    )
 
 
 def test_citation_of_lines_never_shown_is_a_problem() -> None:
