@@ -12,7 +12,7 @@ import asyncio
 from typing import Literal
 
 from services.github import _call, _client
-from services.secrets import scrub
+from services.secrets import without_urls
 
 CONTEXT = "review-panel"
 MAX_DESCRIPTION = 140
@@ -20,8 +20,8 @@ State = Literal["error", "failure", "pending", "success"]
 
 
 def fit(description: str) -> str:
-    """One line of at most 140 characters, with no secret in it."""
-    flat = " ".join(scrub(description).split())
+    """One line of at most 140 characters, with no secret and no URL in it."""
+    flat = " ".join(without_urls(description).split())
     return flat if len(flat) <= MAX_DESCRIPTION else flat[: MAX_DESCRIPTION - 1] + "…"
 
 

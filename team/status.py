@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from services.statuses import State, set_status
+from services.statuses import State, fit, set_status
 from team.threads import ThreadView
 
 PUBLIC_URL_ENV = "REVIEW_PANEL_PUBLIC_URL"
@@ -42,6 +42,12 @@ def approval_url(thread_id: str) -> str:
 
 
 def describe(view: ThreadView, decided_by: str | None = None) -> Status:
+    """The status for ``view``: a description of at most 140 characters, never a secret."""
+    found = _describe(view, decided_by)
+    return Status(found.state, fit(found.description), found.target_url)
+
+
+def _describe(view: ThreadView, decided_by: str | None) -> Status:
     link = approval_url(view.thread_id)
     values = view.values
     if view.status == "posted":

@@ -326,3 +326,114 @@ async def test_a_model_outage_gives_an_error_status_with_the_reason(
     assert status["state"] == "error"
     assert "3 of 3 model calls failed" in status["description"]
     assert len(status["description"]) <= 140
+
+
+# --- newer heads: superseding and incremental reviews -------------------------------------
+
+QUERY = "    query = f\"SELECT * FROM users WHERE name = '{name}'\""
+MORE = (
+    "diff --git a/app/more.py b/app/more.py\n"
+    "new file mode 100644\n"
+    "--- /dev/null\n"
+    "+++ b/app/more.py\n"
+    "@@ -0,0 +1,2 @@\n"
+    "+def find_order(oid):\n"
+    '+    return f"SELECT * FROM orders WHERE id = {oid}"\n'
+)
+# The second commit: a comment above the query (the query line is shown again as added) and
+# a new file with a new finding.
+INCREMENT = (
+    "diff --git a/app/users.py b/app/users.py\n"
+    "--- a/app/users.py\n"
+    "+++ b/app/users.py\n"
+    "@@ -8,4 +8,5 @@\n"
+    " def find_user(name):\n"
+    "     conn = get_connection()\n"
+    f"-{QUERY}\n"
+    "+    # look the user up by name\n"
+    f"+{QUERY}\n"
+    "     return conn.execute(query).fetchone()\n"
+) + MORE
+FULL_AFTER = (
+    DIFF.replace("@@ -1,10 +1,18 @@", "@@ -1,10 +1,19 @@").replace(
+        f"+{QUERY}\n", f"+    # look the user up by name\n+{QUERY}\n"
+    )
+    + MORE
+)
+
+
+def second_head(number: int) -> str:
+    return hashlib.sha1(f"second head of {number}".encode()).hexdigest()
+
+
+async def test_a_newer_head_supersedes_the_paused_draft_of_the_older_one(
+    deliver: Deliverer, github: GitHubServer, service: DevServer, sdk: LangGraphClient
+) -> None:
+    pr = new_pull(github, 8)
+    first_sha, first_thread = pr.head_sha, tid(github, pr)
+    deliver.opened(pr)
+    await asyncio.to_thread(draft_ready, service, github, pr)
+    github.push("octo", "team", 8, second_head(8), FULL_AFTER, increment=INCREMENT)
+    deliver.opened(pr, "synchronize")
+    await asyncio.to_thread(draft_ready, service, github, pr)
+    await asyncio.to_thread(
+        wait_for,
+        "the older draft's status",
+        status_is(github, pr, "draft superseded", first_sha),
+        service,
+    )
+    older = await sdk.threads.get(first_thread)
+    assert older["status"] == "interrupted"  # still there, still paused, but marked
+    assert older["values"]["superseded_by"] == tid(github, pr)
+    (payload,) = [i["value"] for group in older["interrupts"].values() for i in group]
+    assert payload["superseded_by"] == tid(github, pr)
+    assert "Superseded" in payload["markdown"]
+
+    # A command acts on the newest head's draft; the superseded one is never posted.
+    deliver.comment(pr, "/review-panel approve", "maintainer")
+    await asyncio.to_thread(wait_for, "posted", status_is(github, pr, "review posted"), service)
+    (review,) = github.reviews("octo", "team", 8)
+    assert review["commit_id"] == second_head(8)
+    assert (await sdk.threads.get_state(first_thread))["next"] == ["approve"]
+
+
+async def test_a_push_after_a_posted_review_is_reviewed_incrementally_without_repeats(
+    deliver: Deliverer,
+    github: GitHubServer,
+    service: DevServer,
+    sdk: LangGraphClient,
+    model: ModelServer,
+) -> None:
+    pr = new_pull(github, 9)
+    deliver.opened(pr)
+    await asyncio.to_thread(draft_ready, service, github, pr)
+    deliver.comment(pr, "/review-panel approve", "maintainer")
+    await asyncio.to_thread(wait_for, "posted", status_is(github, pr, "review posted"), service)
+    (first,) = github.reviews("octo", "team", 9)
+    assert any(
+        "sql-injection" in c["body"] and c["path"] == "app/users.py" for c in first["comments"]
+    )
+
+    github.push("octo", "team", 9, second_head(9), FULL_AFTER, increment=INCREMENT)
+    seen = len(model.requests)
+    deliver.opened(pr, "synchronize")
+    await asyncio.to_thread(draft_ready, service, github, pr)
+    values = (await sdk.threads.get(tid(github, pr)))["values"]
+    draft = values["draft"]
+    assert values["source"]["compared_to"] == first["commit_id"]
+    # Only the new commit was shown to the models ...
+    shown = "".join(r.prompt_text for r in model.requests[seen:])
+    assert "all_orders" not in shown and "API_TOKEN" not in shown
+    assert "find_order" in shown
+    # ... and the injection already posted on app/users.py is not repeated.
+    assert [(c["path"], c["category"]) for c in draft["comments"]] == [
+        ("app/more.py", "sql-injection")
+    ]
+    assert any("1 earlier finding(s) still apply" in n for n in draft["notes"])
+
+    deliver.comment(pr, "/review-panel approve", "maintainer")
+    await asyncio.to_thread(
+        wait_for, "second review", lambda: len(github.reviews("octo", "team", 9)) == 2, service
+    )
+    second = github.reviews("octo", "team", 9)[1]
+    assert [c["path"] for c in second["comments"]] == ["app/more.py"]
