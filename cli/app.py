@@ -2,7 +2,8 @@
 
 Every command opens the checkpoint database (``--db`` / ``REVIEW_PANEL_DB``), so a review
 paused by one process is approved by another, later. Errors print one line on stderr and exit
-with the code of their ``ReviewPanelError`` class.
+with the code of their ``ReviewPanelError`` class: every command runs its work through
+``_run``, and ``main`` runs the app inside ``cli.errors.guarded``, the one error path.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-
-from graph.errors import ReviewPanelError
 
 app = typer.Typer(
     add_completion=False,
@@ -48,18 +47,22 @@ StrictOption = Annotated[
 ]
 
 
-def _run(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a command's coroutine; turn our errors into one line on stderr and an exit code."""
-    from services.secrets import scrub
+def _run(coro: Coroutine[Any, Any, T], *, check_settings: bool = True) -> T:
+    """Run a command's coroutine: every setting is checked first, and anything raised (ours
+    or not) becomes one line on stderr and an exit code (``cli.errors``)."""
+    from cli.errors import fail
 
     try:
+        if check_settings:
+            from graph.context import Context
+
+            Context()  # every setting from the environment, validated before any work
         return asyncio.run(coro)
-    except ReviewPanelError as exc:
-        typer.echo(f"review-panel: error: {scrub(str(exc))}", err=True)
-        raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        typer.echo("review-panel: interrupted; the thread can be resumed", err=True)
-        raise typer.Exit(130) from None
+    except typer.Exit:
+        raise
+    except BaseException as exc:  # the one error path
+        coro.close()  # never started when a setting failed: no "never awaited" warning
+        fail(exc)
 
 
 @app.command()
@@ -171,6 +174,8 @@ def approve(
     """Approve a paused review (optionally edited) and publish it."""
     from cli import inputs, session
 
+    if out is not None:
+        inputs.check_writable(out)  # before anything is published
     decision: dict[str, Any] = inputs.read_edit(str(edit)) if edit else {"type": "approve"}
     if verdict:
         decision["verdict"] = verdict.upper()
@@ -234,7 +239,9 @@ def inbox(
 
 
 def main() -> None:
-    app()
+    from cli.errors import guarded
+
+    sys.exit(guarded(lambda: app(standalone_mode=False)))
 
 
 def new_thread_id() -> str:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from graph.errors import DecisionError, InputError
+from graph.errors import ConfigError, DecisionError, InputError
 from services import diff as diffs
 from services.pullref import parse_pull_ref
 
@@ -72,12 +73,29 @@ def read_edit(path: str) -> dict[str, Any]:
         raw = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise DecisionError(f"cannot read edit file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise DecisionError(f"edit file {path} is not UTF-8 (byte {exc.start})") from None
     try:
         data = yaml.safe_load(raw) if not path.endswith(".json") else json.loads(raw)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise DecisionError(f"edit file {path} is not valid YAML/JSON: {exc}") from None
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        if isinstance(exc, json.JSONDecodeError):
+            line = f" at line {exc.lineno}"
+        raise DecisionError(f"edit file {path} is not valid YAML/JSON{line}") from None
     if not isinstance(data, dict):
         raise DecisionError(
             f"edit file {path} must be a mapping with summary, verdict and/or comments"
         )
     return {"type": "edit", **data}
+
+
+def check_writable(path: Path) -> None:
+    """Refuse an output path that cannot be written, before anything is published."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise ConfigError(f"--out {path} is a directory: give a file name")
+    if not folder.is_dir():
+        raise ConfigError(f"--out {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ConfigError(f"--out {path} cannot be written (permission denied)")

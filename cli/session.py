@@ -19,7 +19,7 @@ from typing import Any
 import typer
 
 from graph.context import Context, require_model_config
-from graph.errors import DecisionError, ModelError, PartlyReviewedError, ThreadError
+from graph.errors import ConfigError, DecisionError, ModelError, PartlyReviewedError, ThreadError
 from graph.threads import PAUSED, ThreadInfo
 
 
@@ -293,6 +293,12 @@ def _finish(info: ThreadInfo, out: Path | None, as_json: bool, fmt: str = "markd
 
     result = info.values.get("result")
     if out is not None and result:
-        out.write_text(render_output(fmt, info.values), encoding="utf-8")
+        try:
+            out.write_text(render_output(fmt, info.values), encoding="utf-8")
+        except OSError as exc:  # checked before publishing; this is a race with the disk
+            raise ConfigError(
+                f"the review was published, but --out {out} could not be written: "
+                f"{exc.strerror or exc}; `review-panel show {info.thread_id}` prints it"
+            ) from None
         _err(f"wrote {out} ({fmt})")
     _print_info(info, as_json)

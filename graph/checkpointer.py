@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from graph.errors import ConfigError, ThreadError
+from graph.errors import ConfigError, StoreError, ThreadError
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -60,15 +60,44 @@ async def open_checkpointer(db: str) -> AsyncIterator[BaseCheckpointSaver[str]]:
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
     path = Path(db)
+    if path.is_dir():
+        raise StoreError(f"{db} is a directory, not a checkpoint file ({DB_ENV} / --db)")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ConfigError(f"cannot create the folder for {db}: {exc.strerror}") from None
+        raise StoreError(f"cannot create the folder for {db}: {exc.strerror}") from None
     from graph.serde import compressed
 
-    async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
-        saver.serde = compressed(saver.serde)  # SQLite stores each checkpoint whole
-        yield saver
+    try:
+        _probe(str(path))  # a corrupt or unopenable file fails here, before any thread work
+        async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
+            saver.serde = compressed(saver.serde)  # SQLite stores each checkpoint whole
+            yield saver
+    except sqlite3.Error as exc:  # also from the leases, which share the file
+        raise _sqlite_unusable(db, exc) from None
+
+
+def _probe(db: str) -> None:
+    """Open the file and read its header (fast, synchronous): SQLite only reads it lazily."""
+    conn = sqlite3.connect(db, timeout=30)
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+    finally:
+        conn.close()
+
+
+def _sqlite_unusable(db: str, exc: sqlite3.Error) -> StoreError:
+    """What a person can do about a SQLite file that fails: it is named, with the reason."""
+    reason = str(exc) or type(exc).__name__
+    if "not a database" in reason or "malformed" in reason:
+        advice = "it is corrupted or not a review-panel database: move it away or use another"
+    elif "readonly" in reason or "unable to open" in reason:
+        advice = "check that its folder exists and can be written"
+    else:
+        advice = "check the file and that no other program holds it"
+    return StoreError(
+        f"cannot use the checkpoint database {db} ({reason}): {advice} ({DB_ENV} / --db)"
+    )
 
 
 @asynccontextmanager

@@ -13,6 +13,7 @@ that only know Python's exceptions still catch them sensibly::
     ├── ModelError                          exit 6   the model failed for good: nothing reviewed
     │   └── PartlyReviewedError             exit 7   some model calls failed (review --strict)
     │   └── AnswerCutOff                    exit 6   an answer cut off (the caller splits)
+    ├── StoreError (OSError)                exit 8   the checkpoint database cannot be used
     └── GitHubError                         exit 10  GitHub said no
         ├── GitHubAuthError                 exit 11  bad or missing token (401)
         ├── GitHubNotFoundError (LookupError) exit 12 no access, or no such PR (404)
@@ -87,6 +88,12 @@ class AnswerCutOff(ModelError):
     Raised instead of a repair attempt only when the caller said it would split the work
     (``call_structured(..., split_cut_off=True)``); otherwise a cut-off answer is repaired.
     """
+
+
+class StoreError(ReviewPanelError, OSError):
+    """The checkpoint database (``--db``) is a directory, unwritable, or not a database."""
+
+    exit_code = 8
 
 
 class GitHubError(ReviewPanelError):
