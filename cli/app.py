@@ -231,11 +231,16 @@ def inbox(
     """Serve the approval pages for the paused reviews in --db; prints a sign-in link."""
     from cli import inbox as inbox_server
 
-    try:
-        inbox_server.serve(db, host, port)
-    except ReviewPanelError as exc:
-        typer.echo(f"review-panel: error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from None
+    _run(_open_db(db))  # settings and the database checked before the server starts
+    inbox_server.serve(db, host, port)  # errors: main's one error path (cli/errors.py)
+
+
+async def _open_db(db: str | None) -> None:
+    """Open and close the checkpoint database: a command that serves checks it first."""
+    from graph.checkpointer import db_setting, open_checkpointer
+
+    async with open_checkpointer(db_setting(db)):
+        pass
 
 
 def main() -> None:
