@@ -3,7 +3,7 @@
 
 The model stands in for the panel (``tests/servers/panel_model.py``); for the file
 ``hostile.py`` its security finding carries markup and a markdown link, as a model that was
-talked into it by a diff would write.
+talked into it by a diff would write, and the first security call on ``flaky.py`` fails.
 """
 
 from __future__ import annotations
@@ -54,7 +54,16 @@ new file mode 100644
 """
 
 
+FLAKY_DIFF = HOSTILE_DIFF.replace("hostile.py", "flaky.py")
+_failed_once: set[str] = set()
+
+
 def hostile_answer(request: ChatRequest) -> Reply:
+    if which(request) == "security" and "flaky.py" in request.user:
+        key = hashlib.sha1(request.user.encode()).hexdigest()
+        if key not in _failed_once:  # the first security call on flaky.py fails
+            _failed_once.add(key)
+            return Reply.error(500, "the model server is overloaded")
     if which(request) == "security" and "hostile.py" in request.user:
         findings = findings_for("security", request.user)
         for f in findings:

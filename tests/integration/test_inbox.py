@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from tests.integration.inbox_env import INBOX_TOKEN, World, world
+from tests.integration.inbox_env import FLAKY_DIFF, INBOX_TOKEN, World, world
 
 pytestmark = pytest.mark.server
 
@@ -234,3 +234,17 @@ def test_a_github_user_sees_only_drafts_of_repositories_they_may_write(w: World)
         )
         assert answer.status_code == 403
     assert w.inbox.state(thread_id)["status"] == "awaiting approval"
+
+
+def test_retry_is_offered_where_calls_failed_and_re_runs_them(w: World) -> None:
+    thread_id, _ = w.pull(FLAKY_DIFF)
+    with signed_in(w) as client:
+        html = client.get(f"/inbox/{thread_id}").text
+        assert "Not fully reviewed" in html and 'value="retry"' in html
+        answer = client.post(f"/inbox/{thread_id}/decision", data=form_fields(html, "retry"))
+        assert answer.status_code == 303, answer.text[:2000]
+        html = client.get(f"/inbox/{thread_id}").text
+    state = w.inbox.state(thread_id)
+    assert state["status"] == "awaiting approval"
+    assert state["draft"]["failures"] == []
+    assert 'value="retry"' not in html

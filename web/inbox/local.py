@@ -51,7 +51,8 @@ class CheckpointerThreads:
         except ThreadError:
             return None
         checkpoint = str((snapshot.config or {}).get("configurable", {}).get("checkpoint_id", ""))
-        return ThreadView(info, checkpoint, str(snapshot.created_at or ""))
+        metadata = dict(snapshot.metadata or {})
+        return ThreadView(info, checkpoint, str(snapshot.created_at or ""), metadata)
 
     async def resume(self, thread_id: str, checkpoint_id: str, value: Any) -> ThreadView:
         from graph.checkpointer import thread_lease

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from graph.errors import DecisionError, GitHubError
-from web.inbox import decisions, sessions, view
+from web.inbox import decisions, sessions, status, view
 from web.inbox.auth import Access, Who
 from web.inbox.config import InboxSettings
 from web.inbox.pages import ROOT, STYLESHEET, page, secured
@@ -361,6 +361,7 @@ async def decide(request: Request) -> Response:
     if refusal:
         # The graph itself refused the answer: still paused, shown again with its reason.
         return _reply(request, who, after, as_json or who.bearer)(422, str(refusal), form)
+    await status.report(after, who, inbox_of(request).settings.github_api_url)
     if as_json or who.bearer:
         return secured(JSONResponse(_outcome(after)))
     return secured(RedirectResponse(f"{ROOT}/{quote(after.info.thread_id)}", status_code=303))

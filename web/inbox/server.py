@@ -95,4 +95,5 @@ def _view(thread_id: str, thread: dict[str, Any], state: dict[str, Any]) -> Thre
         created=str(thread.get("created_at") or ""),
     )
     checkpoint = str((state.get("checkpoint") or {}).get("checkpoint_id") or "")
-    return ThreadView(info, checkpoint, str(state.get("created_at") or ""))
+    metadata = dict(thread.get("metadata") or {})
+    return ThreadView(info, checkpoint, str(state.get("created_at") or ""), metadata)

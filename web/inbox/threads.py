@@ -11,7 +11,7 @@ is refused instead of resuming the thread again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from graph.errors import ThreadError
@@ -23,16 +23,34 @@ class ThreadView:
     info: ThreadInfo
     checkpoint_id: str
     updated: str  # when the current checkpoint was written (ISO 8601)
+    metadata: dict[str, Any] = field(default_factory=dict)  # the thread's (team: "pull")
 
     @property
     def paused(self) -> bool:
-        return self.info.status == PAUSED
+        return self.info.status == PAUSED or self.approval_pending
+
+    @property
+    def approval_pending(self) -> bool:
+        """Waiting at ``approve`` although no interrupt is recorded.
+
+        Writing to a paused thread's state (the team service marks a draft superseded with
+        ``update_state``) makes a checkpoint after the interrupt: the thread still stops
+        before ``approve`` with its draft, and ``approve`` asks again when it is resumed, so
+        a resume value reaches it. For the person it is the same paused draft.
+        """
+        info = self.info
+        return (
+            info.interrupt is None
+            and info.next == ("approve",)
+            and "draft" in info.values
+            and not info.error
+        )
 
     @property
     def question(self) -> str:
         """What the open interrupt asks: ``approval`` or ``head_moved`` ("" when none)."""
         if self.info.interrupt is None:
-            return ""
+            return "approval" if self.approval_pending else ""
         return str(self.info.interrupt.get("question") or "approval")
 
 

@@ -130,6 +130,8 @@ def draft_view(view: ThreadView) -> DraftView:
     draft = draft_of(view)
     configs = (view.info.interrupt or {}).get("review_configs") or [{}]
     retryable = "retry" in (configs[0].get("allowed_decisions") or [])
+    if view.approval_pending and draft is not None:  # no interrupt to ask: the draft tells
+        retryable = bool(draft.failures)
     out = DraftView(view, source, draft, retryable=retryable)
     if draft is None:
         return out
