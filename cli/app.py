@@ -243,6 +243,17 @@ async def _open_db(db: str | None) -> None:
         pass
 
 
+@app.command()
+def forget(
+    thread: Annotated[list[str], typer.Argument(help="Thread id(s) to delete.")],
+    db: DbOption = None,
+) -> None:
+    """Delete finished, failed or crashed threads from the database (not a paused one)."""
+    from cli import forget as forgetting
+
+    _run(forgetting.forget(thread, db))
+
+
 def main() -> None:
     from cli.errors import guarded
 

@@ -20,7 +20,7 @@ import typer
 
 from graph.context import Context, require_model_config
 from graph.errors import ConfigError, DecisionError, ModelError, PartlyReviewedError, ThreadError
-from graph.threads import PAUSED, ThreadInfo
+from graph.threads import CRASHED, FAILED, PAUSED, WRITTEN, ThreadInfo
 
 
 @dataclass
@@ -101,7 +101,7 @@ def _print_info(info: ThreadInfo, as_json: bool) -> None:
         typer.echo(result.get("markdown", ""))
     elif info.values.get("rejection"):
         typer.echo(f"rejected: {info.values['rejection']}")
-    elif info.status in ("interrupted", "failed"):
+    elif info.status in (CRASHED, FAILED):
         if info.error:
             typer.echo(f"error: {info.error}")
         typer.echo(f"continue with: review-panel resume {info.thread_id}")
@@ -142,6 +142,7 @@ async def review(
     target: str, db: str | None, *, as_json: bool, strict: bool = False, **overrides: Any
 ) -> None:
     from cli.inputs import read_target
+    from graph.checkpointer import thread_lease
 
     context = Context.from_overrides(**overrides)
     require_model_config(context)
@@ -149,7 +150,10 @@ async def review(
     thread_id = uuid.uuid4().hex[:12]
     async with open_session(db) as session:
         _err(f"thread {thread_id}: reviewing {label}")
-        await _drive(session, {"target": text}, _config(thread_id, context, label), context)
+        # The same lease `resume` and `approve` take: a `resume` started while this review
+        # still runs is refused, instead of making every model call a second time.
+        async with thread_lease(session.db, thread_id):
+            await _drive(session, {"target": text}, _config(thread_id, context, label), context)
         info = await _info(session, thread_id)
     _print_info(info, as_json)
     _check_outcome(info, strict)
@@ -176,14 +180,21 @@ async def list_threads(db: str | None, *, as_json: bool) -> None:
         return
     if not infos:
         typer.echo("no reviews yet: start one with `review-panel review TARGET`")
+    failed = [i for i in infos if i.status == FAILED]
     for i in infos:
-        typer.echo(f"{i.thread_id}  {i.created[:19]:19}  {i.status:18}  {i.target}")
+        if i.status != FAILED:
+            typer.echo(f"{i.thread_id}  {i.created[:19]:19}  {i.status:18}  {i.target}")
+    if failed:
+        typer.echo("")
+        typer.echo("failed (`review-panel show THREAD` says why; `review-panel forget THREAD`):")
+        for i in failed:
+            typer.echo(f"{i.thread_id}  {i.created[:19]:19}  {(i.error or '')[:60]:60}  {i.target}")
 
 
 def _require_paused(info: ThreadInfo) -> None:
     if info.status == PAUSED:
         return
-    if info.status in ("posted", "published"):
+    if info.status in ("posted", WRITTEN):
         url = (info.values.get("result") or {}).get("url")
         raise ThreadError(
             f"thread {info.thread_id} is already {info.status}" + (f": {url}" if url else "")
@@ -194,6 +205,11 @@ def _require_paused(info: ThreadInfo) -> None:
         f"thread {info.thread_id} is not waiting for approval ({info.status}); "
         f"run `review-panel resume {info.thread_id}` first"
     )
+
+
+def _approved_not_published(info: ThreadInfo) -> bool:
+    """Approved, then stopped (a crash, or GitHub refusing) before the result was saved."""
+    return info.status in (CRASHED, FAILED) and "approved" in info.values and bool(info.next)
 
 
 def _moved_head_question(info: ThreadInfo) -> bool:
@@ -226,15 +242,30 @@ async def decide(
     async with open_session(db) as session:
         await _info(session, thread_id)  # an unknown thread fails here, before any lease
         # Status is judged under the lease: a thread another process is posting right now
-        # looks "interrupted", and the person must hear "busy", not "run resume".
+        # looks "crashed", and the person must hear "busy", not "run resume".
         async with thread_lease(session.db, thread_id):
             info = await _info(session, thread_id)
-            _require_paused(info)
-            if _moved_head_question(info):
-                if moved_head is None:
-                    raise ThreadError(_moved_head_help(info))
-                response = {"moved_head": moved_head}
-            await _drive(session, Command(resume=response), _config(thread_id, context), context)
+            payload: Any
+            if _approved_not_published(info):
+                # The person already decided; the process stopped while publishing. Running
+                # on from the last checkpoint publishes that decision (never twice: post
+                # finds a review it already posted by its marker).
+                if decision != {"type": "approve"}:
+                    raise ThreadError(
+                        f"thread {thread_id} was already approved when its process stopped; "
+                        f"`review-panel approve {thread_id}` (no edit, verdict or reject) "
+                        "publishes that approval"
+                    )
+                _err("publishing the approval given before the process stopped ...")
+                payload = None
+            else:
+                _require_paused(info)
+                if _moved_head_question(info):
+                    if moved_head is None:
+                        raise ThreadError(_moved_head_help(info))
+                    response = {"moved_head": moved_head}
+                payload = Command(resume=response)
+            await _drive(session, payload, _config(thread_id, context), context)
         info = await _info(session, thread_id)
     if info.status == PAUSED:
         if _moved_head_question(info) and "error" not in (info.interrupt or {}):

@@ -118,7 +118,7 @@ async def thread_lease(db: str, thread_id: str) -> AsyncIterator[None]:
 
 def _busy(thread_id: str, holder: str = "") -> ThreadError:
     return ThreadError(
-        f"thread {thread_id} is being resumed by another process{holder}: wait for it to "
+        f"thread {thread_id} is being run by another process{holder}: wait for it to "
         f"finish, then check `review-panel show {thread_id}`"
     )
 

@@ -9,7 +9,10 @@ from langgraph.types import StateSnapshot
 
 from graph.errors import ThreadError
 
-PAUSED = "awaiting approval"
+PAUSED = "awaiting approval"  # the one word for a thread paused at the approval interrupt
+CRASHED = "crashed"  # the process stopped mid-run (a kill, a crash, Ctrl-C): `resume` finishes it
+WRITTEN = "written"  # a local diff's approved review: kept in the thread and printed, not posted
+FAILED = "failed"  # a step raised (a PR that 404s, say): `resume` retries it, `forget` drops it
 
 
 @dataclass
@@ -47,11 +50,15 @@ def describe(thread_id: str, snapshot: StateSnapshot, created: str | None = None
         raise ThreadError(f"no thread {thread_id!r} in this database: see `review-panel threads`")
     interrupts = [intr.value for task in snapshot.tasks for intr in task.interrupts]
     error = next((str(t.error) for t in snapshot.tasks if t.error), None)
+    # What is left to run: every task of the next step, including those whose writes were
+    # saved before the process died. ``snapshot.next`` leaves those out, so a kill just
+    # after a node's writes and before the next checkpoint would look finished.
+    pending = tuple(t.name for t in snapshot.tasks)
     return from_parts(
         thread_id,
         values=dict(snapshot.values or {}),
         interrupts=interrupts,
-        next_nodes=tuple(snapshot.next),
+        next_nodes=pending,
         error=error,
         metadata=dict(snapshot.metadata or {}),
         created=created or str(snapshot.created_at or ""),
@@ -79,11 +86,11 @@ def from_parts(
     if interrupt is not None:
         status = PAUSED
     elif "result" in values:
-        status = "posted" if values["result"].get("destination") == "github" else "published"
+        status = "posted" if values["result"].get("destination") == "github" else WRITTEN
     elif "rejection" in values:
         status = "rejected"
     elif next_nodes:
-        status = "failed" if error else "interrupted"
+        status = FAILED if error else CRASHED
     else:
         status = "done"
     target = str(metadata.get("target") or (values.get("source") or {}).get("label") or "?")

@@ -58,7 +58,7 @@ def test_approve_in_another_process_publishes_what_was_approved(
     proc = run_cli("approve", thread, "--out", str(out), "--json", env=env)
     assert proc.returncode == 0, proc.stderr
     shown = json.loads(proc.stdout)
-    assert shown["status"] == "published"
+    assert shown["status"] == "written"
     markdown = out.read_text()
     assert markdown == shown["result"]["markdown"]
     assert draft["summary"] in markdown
@@ -112,7 +112,7 @@ def test_approving_twice_is_refused_and_posts_nothing_new(env: dict[str, str]) -
     assert run_cli("approve", thread, env=env).returncode == 0
     again = run_cli("approve", thread, env=env)
     assert again.returncode == 4
-    assert again.stderr.strip() == f"review-panel: error: thread {thread} is already published"
+    assert again.stderr.strip() == f"review-panel: error: thread {thread} is already written"
 
 
 @pytest.mark.parametrize(

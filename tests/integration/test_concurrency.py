@@ -27,7 +27,7 @@ from tests.servers.github_server import GitHubServer
 pytestmark = pytest.mark.server
 
 POST = r"/pulls/7/reviews$"
-BUSY = "is being resumed by another process"
+BUSY = "is being run by another process"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

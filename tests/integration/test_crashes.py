@@ -73,7 +73,7 @@ def test_kill_then_resume_repeats_no_completed_model_call(
     thread = _kill_while(model_server, env, stuck)
     before = _calls(model_server)
     shown = json.loads(run_cli("show", thread, "--json", env=env).stdout)
-    assert shown["status"] == "interrupted"
+    assert shown["status"] == "crashed"
     resumed = run_cli("resume", thread, "--json", env=env)
     assert resumed.returncode == 0, resumed.stderr
     after = _calls(model_server)

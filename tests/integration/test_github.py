@@ -267,8 +267,9 @@ def test_lost_answer_to_the_post_does_not_post_twice(
     assert done["status"] == "posted"
 
 
+@pytest.mark.parametrize("finish", ["resume", "approve"])  # the README offers both
 def test_crash_after_post_before_checkpoint_then_resume_posts_nothing_new(
-    env: dict[str, str], github_server: GitHubServer
+    env: dict[str, str], github_server: GitHubServer, finish: str
 ) -> None:
     thread = review(env)["thread_id"]
     github_server.hang_next("POST", r"/pulls/7/reviews$", seconds=8)
@@ -286,10 +287,11 @@ def test_crash_after_post_before_checkpoint_then_resume_posts_nothing_new(
     proc.send_signal(signal.SIGKILL)  # ... and the process dies before it hears so
     proc.communicate()
     shown = json.loads(run_cli("show", thread, "--json", env=env).stdout)
-    assert shown["status"] == "interrupted" and shown["next"] == ["post"]
-    resumed = run_cli("resume", thread, "--json", env=env)
+    assert shown["status"] == "crashed" and shown["next"] == ["post"]
+    resumed = run_cli(finish, thread, "--json", env=env)
     assert resumed.returncode == 0, resumed.stderr
     assert len(github_server.reviews("octo", "demo", 7)) == 1
+    assert json.loads(resumed.stdout)["status"] == "posted"
     result = json.loads(resumed.stdout)["result"]
     assert result["already_posted"] is True
     assert result["url"] == github_server.reviews("octo", "demo", 7)[0]["html_url"]

@@ -73,7 +73,7 @@ def test_approve_in_another_process_publishes_what_was_approved(
     assert thread in stored_threads(env["REVIEW_PANEL_DB"])
     out = tmp_path / "review.md"
     shown = cli_json("approve", thread, "--out", str(out), env=env)
-    assert shown["status"] == "published"
+    assert shown["status"] == "written"
     markdown = out.read_text()
     assert markdown == shown["result"]["markdown"]
     assert draft["summary"] in markdown
@@ -125,7 +125,7 @@ def test_threads_lists_the_threads_in_postgres(env: dict[str, str]) -> None:
     cli_json("approve", first, env=env)
     listed = cli_json("threads", env=env)
     assert {t["thread_id"]: (t["status"], t["target"]) for t in listed} == {
-        first: ("published", "examples/sql_injection.diff"),
+        first: ("written", "examples/sql_injection.diff"),
         second: ("awaiting approval", "examples/naming.diff"),
     }
     assert stored_threads(env["REVIEW_PANEL_DB"]) == {first, second}

@@ -89,7 +89,7 @@ def _view(thread_id: str, thread: dict[str, Any], state: dict[str, Any]) -> Thre
         thread_id,
         values=dict(state.get("values") or {}),
         interrupts=interrupts,
-        next_nodes=tuple(state.get("next") or ()),
+        next_nodes=tuple(str(t.get("name")) for t in tasks),  # see graph.threads.describe
         error=error,
         metadata=dict(state.get("metadata") or {}) | dict(thread.get("metadata") or {}),
         created=str(thread.get("created_at") or ""),
