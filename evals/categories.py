@@ -99,8 +99,8 @@ def _has(words: str, alias: str) -> bool:
 
 
 # A specialist's list category -> the label category it answers, where the names differ.
-# (Empty today: every label category is named as the lists name it.)
-LIST_TO_LABEL: dict[str, str] = {}
+# Correctness names boundaries apart (off-by-one, edge-case); the labels call them logic errors.
+LIST_TO_LABEL: dict[str, str] = {"off-by-one": "logic-error", "edge-case": "logic-error"}
 
 _declared: frozenset[str] | None = None
 

@@ -16,13 +16,16 @@ from graph.context import Context
 from graph.contracts import DraftReview
 
 
-def compile_reviewer(prompts_dir: Path) -> Any:
-    """The workflow for the roster in ``prompts_dir``, with an in-memory checkpointer."""
+def compile_reviewer(prompts_dir: Path, specialists: str | None = None) -> Any:
+    """The workflow for the roster in ``prompts_dir``, with an in-memory checkpointer.
+
+    ``specialists`` names the roster (default: ``$REVIEW_PANEL_SPECIALISTS``, else every
+    specialist file not marked optional)."""
     from langgraph.checkpoint.memory import InMemorySaver
 
     from graph.workflow import build_graph
 
-    return build_graph(prompts_dir).compile(checkpointer=InMemorySaver())
+    return build_graph(prompts_dir, specialists).compile(checkpointer=InMemorySaver())
 
 
 async def review_diff(app: Any, diff: str, thread_id: str, context: Context) -> DraftReview:

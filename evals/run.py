@@ -110,7 +110,8 @@ async def evaluate(
     reviewer: str, prompts_dir: Path, cases: Sequence[Case], context: Context, jobs: int
 ) -> list[CaseResult]:
     """Every case reviewed by the roster in ``prompts_dir``, ``jobs`` cases at a time."""
-    app = compile_reviewer(prompts_dir)
+    # The generalist is the only specialist of its folder, whatever roster the panel runs.
+    app = compile_reviewer(prompts_dir, "generalist" if reviewer == "generalist" else None)
     gate = asyncio.Semaphore(jobs)
 
     async def one(case: Case) -> CaseResult:

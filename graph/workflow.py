@@ -5,7 +5,8 @@
            └─> style ───────┘      ^                   ├─(reject)─> END
                                    └──── retry <───────┘ (re-run failed calls only)
 
-Specialists are the files in ``prompts/`` with ``kind: specialist``: one node each, all fed
+Specialists are the roster of files in ``prompts/`` with ``kind: specialist`` (those not
+marked optional, or the names in ``REVIEW_PANEL_SPECIALISTS``, read here): one node each, all fed
 by ``fetch`` in one superstep (one ``Send`` per chunk of the diff), joined once before
 ``orchestrate``. ``graph`` is compiled without a checkpointer, as LangGraph's server and
 ``langgraph dev`` require (they bring their own persistence); the CLI compiles
@@ -26,14 +27,20 @@ from nodes.orchestrate import make_orchestrate
 from nodes.post import post
 from nodes.retry import make_retry
 from nodes.specialist import make_specialist
-from services.prompts import load_roster
+from services.prompts import active_roster
 
 
 def build_graph(
     prompts_dir: Path | None = None,
+    specialists: str | None = None,
 ) -> StateGraph[ReviewState, Context, InputState, ReviewState]:
-    """The uncompiled workflow, with one node per specialist file in ``prompts_dir``."""
-    roster = [p.name for p in load_roster(prompts_dir)]
+    """The uncompiled workflow, with one node per specialist in the roster.
+
+    The roster is every specialist file in ``prompts_dir`` not marked optional, or the names
+    in ``specialists`` (default: ``$REVIEW_PANEL_SPECIALISTS``, e.g.
+    ``security,performance,style,correctness``).
+    """
+    roster = [p.name for p in active_roster(prompts_dir, specialists)]
     builder = StateGraph(ReviewState, context_schema=Context, input_schema=InputState)
     builder.add_node("fetch", make_fetch(roster, prompts_dir), destinations=tuple(roster))
     for name in roster:

@@ -18,9 +18,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from graph.contracts import CATEGORY_PATTERN, OTHER, Severity
-from graph.errors import PromptError
+from graph.errors import ConfigError, PromptError
 
 PROMPTS_ENV = "REVIEW_PANEL_PROMPTS"
+ROSTER_ENV = "REVIEW_PANEL_SPECIALISTS"
 RESERVED_NAMES = frozenset({"fetch", "orchestrate", "approve", "post", "orchestrator"})
 
 
@@ -58,6 +59,8 @@ class SpecialistPrompt(_PromptFile):
     exclude: list[str] = Field(default_factory=list)
     order: int = 100
     report_secrets: bool = False  # also report well-known secret formats found by pattern
+    # An optional specialist is in the roster only when the roster setting names it.
+    optional: bool = False
     # The most findings one call may answer with: the schema the model fills says so
     # (``maxItems``), so an answer stays well under the output limit (services.answers).
     max_findings: Annotated[int, Field(ge=1, le=100)] = 20
@@ -193,6 +196,35 @@ def load_roster(directory: Path | None = None) -> list[SpecialistPrompt]:
     if not roster:
         raise PromptError(f"{directory}: no specialist prompt files (kind: specialist)")
     return sorted(roster, key=lambda p: (p.order, p.name))
+
+
+def active_roster(
+    directory: Path | None = None, names: str | None = None
+) -> list[SpecialistPrompt]:
+    """The specialists the graph is built with: the names in ``names`` (comma-separated;
+    default ``$REVIEW_PANEL_SPECIALISTS``), or when none are given every specialist file not
+    marked ``optional: true``. Read when the graph is built, so the roster (the graph's
+    nodes) is fixed for every thread that graph runs."""
+    every = load_roster(directory)
+    if names is None:
+        names = os.environ.get(ROSTER_ENV, "")
+    wanted = list(dict.fromkeys(n.strip() for n in names.split(",") if n.strip()))
+    if not wanted:
+        chosen = [p for p in every if not p.optional]
+        if not chosen:
+            raise ConfigError(
+                f"every specialist in {directory or default_prompts_dir()} is optional: "
+                f"name the ones to run in {ROSTER_ENV}"
+            )
+        return chosen
+    known = {p.name for p in every}
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise ConfigError(
+            f"{ROSTER_ENV} names {', '.join(repr(n) for n in unknown)}, which no prompt file "
+            f"defines (available: {', '.join(sorted(known))})"
+        )
+    return [p for p in every if p.name in wanted]
 
 
 def load_specialist(name: str, directory: Path | None = None) -> SpecialistPrompt:

@@ -20,10 +20,10 @@ from langgraph.checkpoint.memory import InMemorySaver
 from graph.context import Context
 from graph.workflow import build_graph
 from services import prompts
-from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES, ROOT, run_cli
 from tests.integration.conftest import StartServer
 from tests.servers.openai_server import ChatRequest, ModelServer, Reply
-from tests.servers.panel_model import answer, numbered_lines
+from tests.servers.panel_model import answer, numbered_lines, which
 
 SQL = (EXAMPLES / "sql_injection.diff").read_text()
 
@@ -161,10 +161,75 @@ async def test_studio_shows_a_team_defined_specialist(
     from langgraph_sdk import get_client
 
     add_tests_specialist(prompt_dir)
-    server = langgraph_dev({"REVIEW_PANEL_PROMPTS": str(prompt_dir), "OPENAI_API_KEY": "k"})
+    roster = "security,performance,style,correctness,tests"
+    server = langgraph_dev(
+        {
+            "REVIEW_PANEL_PROMPTS": str(prompt_dir),
+            "REVIEW_PANEL_SPECIALISTS": roster,
+            "OPENAI_API_KEY": "k",
+        }
+    )
     async with get_client(url=server.url, api_key=None, timeout=60) as client:
         (assistant,) = await client.assistants.search(graph_id="review_panel")
         drawn = await client.assistants.get_graph(assistant["assistant_id"])
-    assert "tests" in {n["id"] for n in drawn["nodes"]}
+    assert {"tests", "correctness"} <= {n["id"] for n in drawn["nodes"]}
     edges = {(e["source"], e["target"]) for e in drawn["edges"]}
     assert {("fetch", "tests"), ("tests", "orchestrate")} <= edges
+    assert {("fetch", "correctness"), ("correctness", "orchestrate")} <= edges
+
+
+FULL_ROSTER = "security,performance,style,correctness"
+OFF_BY_ONE = "\n".join(
+    [
+        "diff --git a/app/queue.py b/app/queue.py",
+        "--- a/app/queue.py",
+        "+++ b/app/queue.py",
+        "@@ -1,2 +1,5 @@",
+        " def last(items):",
+        "-    return items[-1]",
+        "+    try:",
+        "+        return items[len(items)]",
+        "+    except IndexError: pass",
+        "+    return None",
+        "",
+    ]
+)
+
+
+def test_the_correctness_specialist_is_its_own_node_only_when_the_roster_names_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert "correctness" not in build_graph().compile().get_graph().nodes
+    monkeypatch.setenv("REVIEW_PANEL_SPECIALISTS", FULL_ROSTER)
+    drawn = build_graph().compile().get_graph()
+    assert {"security", "performance", "style", "correctness"} <= set(drawn.nodes)
+    edges = {(e.source, e.target) for e in drawn.edges}
+    assert {("fetch", "correctness"), ("correctness", "orchestrate")} <= edges
+    assert "correctness" in drawn.draw_mermaid()
+
+
+async def test_correctness_finds_plain_bugs_when_turned_on(
+    monkeypatch: pytest.MonkeyPatch, model_env: ModelServer
+) -> None:
+    model_env.handler = answer
+    monkeypatch.setenv("REVIEW_PANEL_SPECIALISTS", FULL_ROSTER)
+    app = build_graph().compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": uuid.uuid4().hex}}
+    context = Context(base_url=os.environ["OPENAI_BASE_URL"])
+    await app.ainvoke({"target": OFF_BY_ONE}, config, context=context)
+    draft = (await app.aget_state(config)).values["draft"]
+    found = {(c["category"], c["start_line"], c["severity"]) for c in draft["comments"]}
+    assert found == {("off-by-one", 3, "high"), ("error-handling", 4, "medium")}
+    assert draft["verdict"] == "REQUEST_CHANGES"
+    (asked,) = [r for r in model_env.requests if which(r) == "correctness"]
+    assert "Never report a missing import" in asked.system
+
+
+def test_a_roster_naming_an_unknown_specialist_stops_the_cli_with_exit_2(
+    cli_env: dict[str, str],
+) -> None:
+    env = {**cli_env, "REVIEW_PANEL_SPECIALISTS": "security,corectness"}
+    proc = run_cli("review", str(EXAMPLES / "sql_injection.diff"), env=env)
+    assert proc.returncode == 2
+    (line,) = proc.stderr.strip().splitlines()
+    assert "REVIEW_PANEL_SPECIALISTS names 'corectness'" in line

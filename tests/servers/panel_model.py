@@ -85,6 +85,10 @@ RULES: dict[str, list[tuple[re.Pattern[str], str, str, str]]] = {
         ),
         (re.compile(r"\.count\(|\bin found\b"), "quadratic", "medium", "Quadratic work in a loop"),
     ],
+    "correctness": [
+        (re.compile(r"except(\s+\w+)?:\s*pass"), "error-handling", "medium", "Error swallowed"),
+        (re.compile(r"\[len\([^)]*\)\]"), "off-by-one", "high", "Index one past the end"),
+    ],
     "style": [
         (re.compile(r"^\s*def [a-z]\("), "naming", "low", "Function name says nothing"),
         (re.compile(r"\b\d+\.\d{3,}\b"), "magic-number", "low", "Magic number"),
@@ -96,6 +100,7 @@ SPECIALIST_MARKERS = {
     "security": "security reviewer",
     "performance": "performance reviewer",
     "style": "style reviewer",
+    "correctness": "correctness reviewer",
     "generalist": "generalist reviewer",  # evals/generalist: one reviewer, every rule
 }
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from graph.errors import PromptError
+from graph.errors import ConfigError, PromptError
 from services import prompts
 from tests.conftest import ROOT
 
@@ -32,10 +32,26 @@ def _edit(path: Path, **changes: object) -> None:
     path.write_text(yaml.safe_dump(data))
 
 
-def test_shipped_prompts_load_as_three_specialists_and_an_orchestrator() -> None:
+def test_shipped_prompts_load_as_four_specialists_and_an_orchestrator() -> None:
     roster = prompts.load_roster(SHIPPED)
-    assert [p.name for p in roster] == ["security", "performance", "style"]
+    assert [p.name for p in roster] == ["security", "correctness", "performance", "style"]
     assert prompts.load_orchestrator(SHIPPED).kind == "orchestrator"
+
+
+def test_the_default_roster_is_the_three_branches_and_correctness_is_opt_in() -> None:
+    assert [p.name for p in prompts.active_roster(SHIPPED)] == ["security", "performance", "style"]
+    named = prompts.active_roster(SHIPPED, "security,performance,style,correctness")
+    assert [p.name for p in named] == ["security", "correctness", "performance", "style"]
+
+
+def test_the_roster_setting_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REVIEW_PANEL_SPECIALISTS", " correctness , security ,correctness")
+    assert [p.name for p in prompts.active_roster(SHIPPED)] == ["security", "correctness"]
+
+
+def test_a_roster_naming_an_unknown_specialist_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigError, match=r"REVIEW_PANEL_SPECIALISTS names 'corectness', which"):
+        prompts.active_roster(SHIPPED, "security,corectness")
 
 
 def test_unknown_key_names_file_and_key(prompt_dir: Path) -> None:
@@ -113,6 +129,7 @@ def test_max_findings_must_be_a_positive_cap(prompt_dir: Path) -> None:
     _edit(prompt_dir / "style.yaml", max_findings=5)
     assert {p.name: p.max_findings for p in prompts.load_roster(prompt_dir)} == {
         "security": 20,
+        "correctness": 20,
         "performance": 20,
         "style": 5,
     }
