@@ -213,7 +213,8 @@ def test_the_rule_based_model_scores_as_its_rules_predict(smoke: dict[str, Any])
     panel = {c["case"]: c for c in smoke["data"]["reviewers"]["panel"]["cases"]}
     assert panel["01-sql-injection-fstring"]["found"] == [True]
     assert panel["18-sql-injection-and-n-plus-one"]["found"] == [True, True]
-    assert len(panel["18-sql-injection-and-n-plus-one"]["comments"]) == 1  # merged, two views
+    # Two problems on one line are two comments (only the same problem is merged).
+    assert len(panel["18-sql-injection-and-n-plus-one"]["comments"]) == 2
     assert panel["13-resource-leak-file"]["found"] == [False]  # no rule for leaks
     assert panel["16-naming-misleading"]["correct"] == [False]  # .get() in a loop: a false N+1
     for name, case in panel.items():
