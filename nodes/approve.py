@@ -115,6 +115,9 @@ def apply_decision(draft: DraftReview, decision: Any) -> ApprovedReview:
     """The review to publish: the draft with the person's edits and verdict applied."""
     comments: list[ReviewComment] = list(draft.comments)
     summary = draft.summary
+    # The drafted summary is model text: escaped for the published markdown. A person's own
+    # summary is published as they wrote it.
+    summary_markdown = render.safe(summary, multiline=True)
     rewritten: set[str] = set()
     if isinstance(decision, EditDecision):
         known = {c.id for c in comments}
@@ -135,7 +138,7 @@ def apply_decision(draft: DraftReview, decision: Any) -> ApprovedReview:
             edited.append(c)
         comments = edited
         if decision.summary is not None:
-            summary = decision.summary
+            summary = summary_markdown = decision.summary
     verdict = decision.verdict or draft.verdict
     inline = [
         InlineComment(
@@ -153,7 +156,7 @@ def apply_decision(draft: DraftReview, decision: Any) -> ApprovedReview:
     return ApprovedReview(
         event=verdict,
         summary=summary,
-        body=render.review_body(summary, in_body, draft.failures, edited=rewritten),
+        body=render.review_body(summary_markdown, in_body, draft.failures, edited=rewritten),
         comments=inline,
         decision=decision.type,
     )

@@ -48,7 +48,8 @@ def make_orchestrate(prompts_dir: Path | None) -> Any:
         reports = [ChunkReport.model_validate(r) for r in state.get("reports", [])]
         notes = list(source.warnings) + [n for r in reports for n in r.notes]
         failures = [
-            f"{r.specialist} could not review {', '.join(f'`{p}`' for p in r.paths)}: {r.error}"
+            # Plain text, escaped where it is rendered (render.safe): paths are data here.
+            f"{r.specialist} could not review {', '.join(r.paths)}: {r.error}"
             for r in reports
             if r.status == "failed"
         ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from services import hidden
 from services.diff import FileChange
 
 _PATTERNS = re.compile(
@@ -32,22 +33,36 @@ def _snippet(text: str) -> str:
     return flat.replace("`", "'")
 
 
+def _check(where: str, text: str, *, quote_line: bool = False) -> list[str]:
+    """Notes on ``text``: instruction-like (read as folded: full-width, zero-width split)
+    and hiding characters (zero-width, bidi overrides, full-width look-alikes)."""
+    notes = []
+    plain = hidden.fold(text)[0] if hidden.suspicious(text) else text
+    match = _PATTERNS.search(plain)
+    if match:
+        quoted = _snippet(hidden.reveal(text) if quote_line else match.group(0))
+        notes.append(f"possible prompt injection in {where}: «{quoted}»")
+    hiding = hidden.describe(text)
+    if hiding:
+        notes.append(
+            f"hidden or look-alike text in {where} ({hiding}): «{_snippet(hidden.reveal(text))}»"
+        )
+    return notes
+
+
 def scan(files: Iterable[FileChange], title: str = "", body: str = "") -> list[str]:
-    """Notes for the approver, one per place where instruction-like text appears."""
+    """Notes for the approver, one per place where instruction-like or hiding text appears."""
     notes: list[str] = []
     for where, text in (("the PR title", title), ("the PR description", body)):
-        match = _PATTERNS.search(text)
-        if match:
-            notes.append(f"possible prompt injection in {where}: «{_snippet(match.group(0))}»")
+        notes += _check(where, text)
     for change in files:
+        name = change.path.replace("\n", "\\n")
+        notes += _check(f"the file name {name}", change.path) if hidden.suspicious(name) else []
         for hunk in change.patched:
             for line in hunk:
-                if line.is_added and _PATTERNS.search(line.value):
-                    name = change.path.replace("\n", "\\n")
-                    notes.append(
-                        f"possible prompt injection in {name}:{line.target_line_no}: "
-                        f"«{_snippet(line.value)}»"
-                    )
+                if line.is_added:
+                    where = f"{name}:{line.target_line_no}"
+                    notes += _check(where, line.value, quote_line=True)
     if len(notes) > MAX_NOTES:
         notes = [*notes[:MAX_NOTES], f"... and {len(notes) - MAX_NOTES} more such places"]
     return notes

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from graph.contracts import CATEGORY_PATTERN, OTHER, Severity
 from graph.errors import ConfigError, PromptError
+from services import hidden
 
 PROMPTS_ENV = "REVIEW_PANEL_PROMPTS"
 ROSTER_ENV = "REVIEW_PANEL_SPECIALISTS"
@@ -243,14 +244,22 @@ def load_orchestrator(directory: Path | None = None) -> OrchestratorPrompt:
     return prompt
 
 
-_CLOSING = re.compile(r"</?\s*untrusted", re.IGNORECASE)
+_TAG = re.compile(r"<\s*/?\s*untrusted")  # matched in the folded text (hidden.fold)
+_LESS_THAN = ("<", "\uff1c", "\ufe64")  # and its full-width and small look-alikes
 
 
 def as_data(tag: str, text: str) -> str:
     """Wrap untrusted text in a delimited block that the text itself cannot close.
 
-    Anything in the text that looks like an opening or closing ``untrusted`` tag is escaped,
-    so a diff containing ``</untrusted_diff>`` stays inside its block.
+    Anything in the text that reads as an opening or closing ``untrusted`` tag is escaped,
+    so a diff containing ``</untrusted_diff>`` stays inside its block; so do its variants
+    (``< /untrusted_diff>``, any case, full-width letters, a tag split by zero-width
+    characters), because the check reads the folded text. Hidden characters are then
+    written out (``[U+200B]``) so that the model, like the approver, sees them.
     """
-    safe = _CLOSING.sub(lambda m: m.group(0).replace("<", "&lt;"), text)
-    return f"<untrusted_{tag}>\n{safe}\n</untrusted_{tag}>"
+    if any(c in text for c in _LESS_THAN):
+        folded, origin = hidden.fold(text)
+        starts = {origin[m.start()] for m in _TAG.finditer(folded)}
+        if starts:
+            text = "".join("&lt;" if i in starts else c for i, c in enumerate(text))
+    return f"<untrusted_{tag}>\n{hidden.reveal(text)}\n</untrusted_{tag}>"

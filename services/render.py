@@ -6,6 +6,7 @@ before the approval pause, and ``post`` sends them as they are.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 
 from graph.contracts import (
@@ -19,6 +20,30 @@ from graph.contracts import (
 from services import cost
 
 MARKER_PREFIX = "<!-- review-panel:"
+
+# Characters that start markdown syntax anywhere in a line: code, links and images, HTML
+# (comments too: a forged posting marker), and the backslash that escapes the rest.
+_INLINE_SYNTAX = re.compile(r"([\\`\[\]<>])")
+# What starts a block at the beginning of a line: headings, quotes, lists, tables, rules.
+_LINE_START = re.compile(r"^([ \t]*\d*)([#>|=+*.)-])", re.MULTILINE)
+
+
+def safe(text: str, *, code: bool = False, multiline: bool = False) -> str:
+    """Untrusted text as inert markdown: the one escaping for every name, path, title, label
+    and piece of model text that goes into a draft or a published review.
+
+    ``code=True`` gives a code span (file names, paths: shown exactly); otherwise the text is
+    escaped so that it renders as the same characters and starts nothing: no link, image,
+    HTML (nor a forged marker comment), code span, heading, quote or list. One-line text
+    (the default) shows line breaks as ``\\n``, so a name cannot start a line of its own;
+    ``multiline`` keeps them (model prose) and escapes what each line starts with.
+    """
+    if code:
+        return code_span(text)
+    if not multiline:
+        text = text.replace("\r", "\\r").replace("\n", "\\n")
+    text = _INLINE_SYNTAX.sub(r"\\\1", text)
+    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
 
 
 def code_span(text: str) -> str:
@@ -51,21 +76,28 @@ def _longest_backticks(text: str) -> int:
 def comment_body(c: ReviewComment, suggest: bool) -> str:
     """The markdown of one inline comment, with every specialist's view and any resolution."""
     lead = c.perspectives[0]
-    parts = [f"**{c.severity.upper()} · {c.category}** — {c.title}", "", lead.rationale]
+    parts = [
+        f"**{c.severity.upper()} · {safe(c.category)}** — {safe(c.title)}",
+        "",
+        safe(lead.rationale, multiline=True),
+    ]
     others = c.perspectives[1:]
     if others:
         parts += ["", "Other views on these lines:"]
-        parts += [f"- **{p.specialist}** ({p.severity}): {p.title}. {p.rationale}" for p in others]
+        parts += [
+            f"- **{safe(p.specialist)}** ({p.severity}): {safe(p.title)}. {safe(p.rationale)}"
+            for p in others
+        ]
     if c.resolution:
-        views = ", ".join(f"{p.specialist}: {p.severity}" for p in c.perspectives)
-        parts += ["", f"> **Reviewers disagree** ({views}). {c.resolution}"]
+        views = ", ".join(f"{safe(p.specialist)}: {p.severity}" for p in c.perspectives)
+        parts += ["", f"> **Reviewers disagree** ({views}). {safe(c.resolution)}"]
     if c.suggestion and suggest:
         fence = _fence(c.suggestion)
         parts += ["", f"{fence}suggestion", c.suggestion.rstrip("\n"), fence]
     elif c.suggestion:
         fence = _fence(c.suggestion)
         parts += ["", "Suggested replacement:", f"{fence}", c.suggestion.rstrip("\n"), fence]
-    specialists = ", ".join(dict.fromkeys(p.specialist for p in c.perspectives))
+    specialists = ", ".join(dict.fromkeys(safe(p.specialist) for p in c.perspectives))
     parts += ["", f"<sub>review-panel · {specialists}</sub>"]
     return "\n".join(parts)
 
@@ -75,16 +107,16 @@ def draft_markdown(draft: DraftReview, source: Source) -> str:
     inline = [c for c in draft.comments if c.anchor is not None]
     body_only = [c for c in draft.comments if c.anchor is None]
     out = [
-        f"# Review draft: {source.label}",
+        f"# Review draft: {safe(source.label)}",
         "",
-        f"**Recommended verdict: {draft.verdict}** ({draft.verdict_reason})",
+        f"**Recommended verdict: {draft.verdict}** ({safe(draft.verdict_reason)})",
         "",
         "## Summary",
         "",
-        draft.summary,
+        safe(draft.summary, multiline=True),
     ]
     if draft.failures:
-        out += ["", "## Not fully reviewed", ""] + [f"- {f}" for f in draft.failures]
+        out += ["", "## Not fully reviewed", ""] + [f"- {safe(f)}" for f in draft.failures]
     out += ["", f"## Inline comments ({len(inline)})", ""]
     for c in inline:
         out += [f"### [{c.id}] {c.severity.upper()} {_where(c)}", "", c.body, ""]
@@ -95,20 +127,20 @@ def draft_markdown(draft: DraftReview, source: Source) -> str:
     if draft.disagreements:
         out += ["## Disagreements between reviewers", ""]
         for d in draft.disagreements:
-            views = ", ".join(f"{k}: {v}" for k, v in d.positions.items())
-            out.append(f"- [{d.comment_id}] {views}: {d.resolution}")
+            views = ", ".join(f"{safe(k)}: {v}" for k, v in d.positions.items())
+            out.append(f"- \\[{safe(d.comment_id)}\\] {views}: {safe(d.resolution)}")
         out.append("")
     if draft.notes:
-        out += ["## Notes", ""] + [f"- {n}" for n in draft.notes] + [""]
+        out += ["## Notes", ""] + [f"- {safe(n)}" for n in draft.notes] + [""]
     if draft.coverage.reviewed or draft.coverage.skipped:
         out += ["## Coverage", ""]
         for name, counts in draft.coverage.reviewed.items():
             out.append(
-                f"- {name}: {counts.get('files', 0)} file(s), "
+                f"- {safe(name)}: {counts.get('files', 0)} file(s), "
                 f"{counts.get('lines', 0)} changed line(s)"
             )
         for path, why in draft.coverage.skipped.items():
-            out.append(f"- skipped `{path}`: {why}")
+            out.append(f"- skipped {code_span(path)}: {safe(why)}")
         out.append("")
     if draft.noise is not None:
         out += ["## Noise control", "", f"- {noise_line(draft.noise)}", ""]
@@ -145,7 +177,7 @@ def review_body(
         out += ["", "**Further findings** (not on lines of this diff):", ""]
         out += [body_line(c, c.body if c.id in edited else None) for c in body_comments]
     if failures:
-        out += ["", "**Not fully reviewed:**", ""] + [f"- {f}" for f in failures]
+        out += ["", "**Not fully reviewed:**", ""] + [f"- {safe(f)}" for f in failures]
     return "\n".join(out)
 
 
@@ -156,7 +188,7 @@ def body_prefix(c: ReviewComment) -> str:
 
 def body_line(c: ReviewComment, text: str | None = None) -> str:
     """How a comment that is not inline appears in the review body (one list item)."""
-    said = text.strip() if text else f"{c.title}. {c.perspectives[0].rationale}"
+    said = text.strip() if text else safe(f"{c.title}. {c.perspectives[0].rationale}")
     return f"{body_prefix(c)} {said}"
 
 
@@ -172,7 +204,8 @@ def marker_for_thread(thread_id: str) -> str:
 
 def final_markdown(review: ApprovedReview, source: Source) -> str:
     """The approved review as a document (what a local diff's review produces)."""
-    out = [f"# Review: {source.label}", "", f"**Verdict: {review.event}**", "", review.body, ""]
+    out = [f"# Review: {safe(source.label)}", "", f"**Verdict: {review.event}**", "", review.body]
+    out += [""]
     for c in review.comments:
         lines = f"{c.start_line}-{c.line}" if c.start_line else f"{c.line}"
         side = "" if c.side == Side.RIGHT else " (old side)"
