@@ -254,6 +254,15 @@ def forget(
     _run(forgetting.forget(thread, db))
 
 
+@app.command("github-event")
+def github_event(db: DbOption = None) -> None:
+    """Handle the GitHub Actions event in GITHUB_EVENT_NAME / GITHUB_EVENT_PATH: review a pull
+    request, or carry out a /review-panel command from a comment."""
+    from cli import github_event as handler
+
+    _run(handler.handle(db))
+
+
 def main() -> None:
     from cli.errors import guarded
 

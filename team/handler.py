@@ -47,8 +47,10 @@ class Handler:
         self.api_url = github_api_url or api_url()
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
-    async def handle(self, action: Action) -> str:
-        """Carry out ``action``; returns one line saying what happened (for logs and the CLI)."""
+    async def handle(self, action: Action, *, raise_errors: bool = False) -> str:
+        """Carry out ``action``; returns one line saying what happened (for logs and the CLI).
+
+        A GitHub failure is that line too, unless ``raise_errors`` (the CLI: an exit code)."""
         try:
             if isinstance(action, Ping):
                 return "pong"
@@ -58,6 +60,8 @@ class Handler:
                 return await self._on_pull(action)
             return await self._on_command(action)
         except GitHubError as exc:
+            if raise_errors:
+                raise
             message = scrub(str(exc))
             log.warning("review-panel: %s", message)
             return f"failed: {message}"
