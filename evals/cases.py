@@ -20,6 +20,11 @@ class Expected:
     start: int
     end: int
     category: str  # a label category of evals/categories.py
+    also: tuple[str, ...] = ()  # other categories that name the same problem fairly
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return (self.category, *self.also)
 
 
 @dataclass(frozen=True)
@@ -73,16 +78,19 @@ def _expected(entry: dict[str, object], index: Path) -> tuple[Expected, ...]:
     for item in entry.get("expected") or []:  # type: ignore[attr-defined]
         try:
             start, end = item["lines"]
-            category = str(item["category"])
-            out.append(Expected(str(item["file"]), int(start), int(end), category))
+            named = item["category"]
+            categories = [str(c) for c in (named if isinstance(named, list) else [named])]
+            category, *also = categories
+            out.append(Expected(str(item["file"]), int(start), int(end), category, tuple(also)))
         except (KeyError, TypeError, ValueError):
             raise CaseError(
                 f"{index}: case {entry.get('name')}: each expected finding needs file, "
-                "lines: [first, last] and category"
+                "lines: [first, last] and category (a name, or a list of names)"
             ) from None
-        if category not in ALIASES:
+        unknown = [c for c in categories if c not in ALIASES]
+        if unknown:
             raise CaseError(
-                f"{index}: case {entry.get('name')}: unknown category {category!r} "
+                f"{index}: case {entry.get('name')}: unknown category {unknown[0]!r} "
                 f"(one of: {', '.join(ALIASES)})"
             )
         if not 1 <= int(start) <= int(end):

@@ -8,7 +8,9 @@ A comment *can answer* a label when all of these hold:
 - it is not much wider than the label: at most ``SLACK`` (10) lines more than the labelled
   range, so a comment on a whole file or function locates nothing;
 - one of its categories (its own, or a merged specialist's view) maps to the label's
-  category (``evals/categories.py``).
+  category (``evals/categories.py``), or to one of the label's ``also`` categories where a
+  problem fairly has two names (an unawaited permission check is a logic error and a
+  missing authorisation).
 
 Then comments are paired with labels one to one: each label is answered by at most one
 comment view, each view answers at most one label, and the pairing found is a largest one
@@ -70,7 +72,7 @@ def located(c: Comment, e: Expected) -> bool:
 
 def answers(c: Comment, view: str, e: Expected) -> bool:
     """Whether the comment's ``view`` (one of its categories) can answer the label."""
-    return located(c, e) and same(view, e.category)
+    return located(c, e) and any(same(view, k) for k in e.categories)
 
 
 def pairing(expected: list[Expected], comments: list[Comment]) -> dict[int, tuple[int, str]]:

@@ -12,6 +12,7 @@ do not depend on where the command is started.
     python -m evals.run --reviewer panel     # only one of them
     python -m evals.run --only injection     # the cases whose name contains "injection"
     python -m evals.run --json               # everything, per case, as JSON
+    python -m evals.run --json-file out.json # the text report, and the JSON in a file
 
 Exit codes: 0 done (even if some calls failed: the report says which), 2 configuration,
 3 the labelled set does not load.
@@ -153,6 +154,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--cases", type=Path, default=HERE, help="folder with expected.yaml")
     parser.add_argument("--prompts", type=Path, help="the panel's prompts folder")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--json-file", type=Path, help="also write the JSON report to this file")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
@@ -170,8 +172,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"evals: error: {exc}", file=sys.stderr)
         return exc.exit_code
     model = eval_context().model
+    data = json.dumps(report.as_json(runs, model), indent=2) + "\n"
+    if args.json_file:
+        args.json_file.write_text(data, encoding="utf-8")
     if args.json:
-        sys.stdout.write(json.dumps(report.as_json(runs, model), indent=2) + "\n")
+        sys.stdout.write(data)
     else:
         sys.stdout.write(report.text(runs, model))
     return 0

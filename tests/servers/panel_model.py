@@ -51,6 +51,12 @@ RULES: dict[str, list[tuple[re.Pattern[str], str, str, str]]] = {
             "high",
             "SQL built from an f-string",
         ),
+        (  # a JavaScript/TypeScript template literal splicing a value into an SQL clause
+            re.compile(r"\b(WHERE|AND|OR|VALUES|SET)\b.*'%?\$\{"),
+            "sql-injection",
+            "high",
+            "SQL built from a template literal",
+        ),
         (
             re.compile(r"\[REDACTED [^\]]+\]|ghp_[A-Za-z0-9]{20,}|PRIVATE KEY"),
             "hardcoded-secret",
