@@ -250,8 +250,10 @@ def test_the_rule_based_model_scores_as_its_rules_predict(smoke: dict[str, Any])
     panel = {c["case"]: c for c in smoke["data"]["reviewers"]["panel"]["cases"]}
     assert panel["01-sql-injection-fstring"]["found"] == [True]
     assert panel["18-sql-injection-and-n-plus-one"]["found"] == [True, True]
-    # Two problems on one line are two comments (only the same problem is merged).
-    assert len(panel["18-sql-injection-and-n-plus-one"]["comments"]) == 2
+    # Two problems on one line stay two comments, each answering its own label.
+    both = panel["18-sql-injection-and-n-plus-one"]
+    assert [c["categories"] for c in both["comments"]] == [["sql-injection"], ["n-plus-one"]]
+    assert both["correct"] == [True, True]
     assert panel["13-resource-leak-file"]["found"] == [False]  # no rule for leaks
     assert panel["16-naming-misleading"]["correct"] == [False]  # .get() in a loop: a false N+1
     assert panel["38-ts-sql-injection-template-literal"]["found"] == [True]
