@@ -12,6 +12,7 @@ from typing import Any
 
 import typer
 
+from graph import steps
 from graph.contracts import ChunkReport, DraftReview
 
 
@@ -23,16 +24,16 @@ def step(node: str, value: Any) -> None:
     """Report one graph update (``stream_mode="updates"``) of ``node``."""
     if node == "__interrupt__" or not isinstance(value, dict):
         return
-    if node == "fetch":
+    if node == steps.FETCH:
         say("fetched the diff; specialists reviewing ...")
-    elif node == "review_one_chunk":  # one model call's report, as soon as it is back
+    elif node == steps.REVIEW_TASK:  # one model call's report, as soon as it is back
         report_line(ChunkReport.model_validate(value))
-    elif node == "retry":
+    elif node == steps.RETRY:
         for raw in value.get("reports", []):
             report_line(ChunkReport.model_validate(raw))
-    elif node == "orchestrate" and "draft" in value:
+    elif node == steps.ORCHESTRATE and "draft" in value:
         say(orchestrator_line(DraftReview.model_validate(value["draft"])))
-    elif node == "post" and value.get("result"):
+    elif node == steps.POST and value.get("result"):
         local = value["result"].get("destination") == "local"
         say("written (a local diff's review is printed, not posted)" if local else "posted")
     elif "reports" in value:  # a specialist node: all its chunks are done

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -401,9 +402,12 @@ class RetryDecision(_Strict):
     type: Literal["retry"]
 
 
-Decision = Annotated[
-    ApproveDecision | EditDecision | RejectDecision | RetryDecision, Field(discriminator="type")
-]
+# A decision that publishes (what ``nodes.approve.apply_decision`` turns into a review) and any
+# decision a person may give. New kinds of answer join ``AnyDecision`` and the discriminated
+# ``Decision`` below; the approve node dispatches on the type, never on a dict's keys.
+PublishDecision = ApproveDecision | EditDecision
+AnyDecision = ApproveDecision | EditDecision | RejectDecision | RetryDecision
+Decision = Annotated[AnyDecision, Field(discriminator="type")]
 
 
 class ApprovalResponse(_Strict):
@@ -414,32 +418,76 @@ class ApprovalResponse(_Strict):
     @staticmethod
     def problems(exc: ValidationError) -> str:
         """What is wrong with an answer, one clause per error, named by the decision's keys."""
-        parts = []
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"] if p not in ("decisions", 0))
-            parts.append(f"{loc or 'decision'}: {err['msg']}")
-        return "; ".join(parts)
+        return validation_summary(exc, skip=("decisions", 0), whole="decision")
 
     @property
-    def decision(self) -> ApproveDecision | EditDecision | RejectDecision | RetryDecision:
+    def decision(self) -> AnyDecision:
         return self.decisions[0]
+
+
+def validation_summary(
+    exc: ValidationError,
+    *,
+    skip: tuple[str | int, ...] = (),
+    whole: str = "(value)",
+    allowed: Iterable[str] = (),
+) -> str:
+    """What pydantic found wrong, one clause per error, named by its key path.
+
+    The one formatter for every validated input a person writes (decisions, prompt files,
+    ``.review-panel.yaml``): ``skip`` leaves wrapper parts out of the key path, ``whole``
+    names an error about the value itself, ``allowed`` lists the keys an unknown one could be.
+    """
+    hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
+    parts = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"] if p not in skip)
+        if err["type"] == "extra_forbidden":
+            parts.append(f"unknown key '{key}'{hint}")
+        elif err["type"] == "missing":
+            parts.append(f"missing key '{key}'")
+        elif not key:
+            parts.append(f"{whole}: {err['msg']}")
+        else:
+            parts.append(f"key '{key}': {err['msg']}")
+    return "; ".join(parts)
 
 
 # --- after approval -------------------------------------------------------------------------
 
 
-class InlineComment(_Strict):
-    """A comment exactly as it goes to GitHub's create-review endpoint."""
+class ApprovedComment(_Strict):
+    """One comment of the approved review, carried whole from the draft through approval.
 
+    It keeps the draft comment's id and place, the words that are published (``body``: the
+    person's edit, or the drafted text) and where they go (``anchor``: an inline comment;
+    None: a list item of the review body). The GitHub payload, the final markdown, the JSON
+    and the SARIF outputs are all built from these, so they cannot disagree about an edit.
+    """
+
+    id: str
     path: str
-    body: str
-    line: int
+    start_line: int
+    end_line: int
     side: Side
-    start_line: int | None = None
-    start_side: Side | None = None
+    severity: Severity
+    category: str
+    title: str
+    specialists: list[str]
+    body: str  # what is published: inline markdown, or the body's list-item text
+    text: str  # the same words as plain text (SARIF's message): the edit, or title + rationale
+    edited: bool = False
+    anchor: Anchor | None = None
+
+    @property
+    def inline(self) -> bool:
+        return self.anchor is not None
 
     def to_github(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_none=True)
+        """The comment exactly as GitHub's create-review endpoint takes it (inline only)."""
+        assert self.anchor is not None, "a body comment is not sent as an inline comment"
+        payload = {"path": self.path, "body": self.body, **self.anchor.model_dump(mode="json")}
+        return {k: v for k, v in payload.items() if v is not None}
 
 
 class ApprovedReview(_Strict):
@@ -448,7 +496,7 @@ class ApprovedReview(_Strict):
     event: Verdict
     summary: str
     body: str
-    comments: list[InlineComment]
+    comments: list[ApprovedComment]
     decision: Literal["approve", "edit"]
     digest: str = ""
 
@@ -458,6 +506,17 @@ class ApprovedReview(_Strict):
             payload = self.model_dump_json(exclude={"digest", "decision"})
             self.digest = hashlib.sha256(payload.encode()).hexdigest()[:16]
         return self
+
+    @property
+    def inline(self) -> list[ApprovedComment]:
+        return [c for c in self.comments if c.anchor is not None]
+
+    @property
+    def in_body(self) -> list[ApprovedComment]:
+        return [c for c in self.comments if c.anchor is None]
+
+    def github_comments(self) -> list[dict[str, Any]]:
+        return [c.to_github() for c in self.inline]
 
 
 class PostResult(_Strict):

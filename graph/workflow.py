@@ -6,11 +6,11 @@
                                    └──── retry <───────┘ (re-run failed calls only)
 
 Specialists are the roster of files in ``prompts/`` with ``kind: specialist`` (those not
-marked optional, or the names in ``REVIEW_PANEL_SPECIALISTS``, read here): one node each, all fed
-by ``fetch`` in one superstep (one ``Send`` per chunk of the diff), joined once before
-``orchestrate``. ``graph`` is compiled without a checkpointer, as LangGraph's server and
-``langgraph dev`` require (they bring their own persistence); the CLI compiles
-``build_graph()`` with SQLite or Postgres.
+marked optional, or the names in ``REVIEW_PANEL_SPECIALISTS``, read here): one node each, all
+started by ``fetch`` in one superstep (each reviews its chunks of the diff as tasks), joined
+once before ``orchestrate``. The other nodes are ``graph.steps.STEPS``. ``graph`` is compiled
+without a checkpointer, as LangGraph's server and ``langgraph dev`` require (they bring their
+own persistence); the CLI compiles ``build_graph()`` with SQLite or Postgres.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from langgraph.graph import END, START, StateGraph
 
 from graph.context import Context
 from graph.state import InputState, ReviewState
+from graph.steps import APPROVE, FETCH, ORCHESTRATE, POST, RETRY
 from nodes.approve import approve
 from nodes.fetch import make_fetch
 from nodes.orchestrate import make_orchestrate
@@ -42,18 +43,18 @@ def build_graph(
     """
     roster = [p.name for p in active_roster(prompts_dir, specialists)]
     builder = StateGraph(ReviewState, context_schema=Context, input_schema=InputState)
-    builder.add_node("fetch", make_fetch(roster, prompts_dir), destinations=tuple(roster))
+    builder.add_node(FETCH, make_fetch(roster, prompts_dir), destinations=tuple(roster))
     for name in roster:
         builder.add_node(name, make_specialist(name, prompts_dir))
-    builder.add_node("orchestrate", make_orchestrate(prompts_dir))
-    builder.add_node("approve", approve, destinations=("post", "retry", END))
-    builder.add_node("retry", make_retry(prompts_dir))
-    builder.add_node("post", post)
-    builder.add_edge(START, "fetch")
-    builder.add_edge(roster, "orchestrate")
-    builder.add_edge("orchestrate", "approve")
-    builder.add_edge("retry", "orchestrate")
-    builder.add_edge("post", END)
+    builder.add_node(ORCHESTRATE, make_orchestrate(prompts_dir))
+    builder.add_node(APPROVE, approve, destinations=(POST, RETRY, END))
+    builder.add_node(RETRY, make_retry(prompts_dir))
+    builder.add_node(POST, post)
+    builder.add_edge(START, FETCH)
+    builder.add_edge(roster, ORCHESTRATE)
+    builder.add_edge(ORCHESTRATE, APPROVE)
+    builder.add_edge(RETRY, ORCHESTRATE)
+    builder.add_edge(POST, END)
     return builder
 
 

@@ -1,1 +1,1 @@
-"""The workflow's nodes, one module each: fetch, specialist, orchestrate, approve, post."""
+"""The workflow's nodes, one module each: fetch, specialist, orchestrate, approve, retry, post."""

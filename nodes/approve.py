@@ -16,10 +16,11 @@ from pydantic import ValidationError
 
 from graph.contracts import (
     ApprovalResponse,
+    ApprovedComment,
     ApprovedReview,
     DraftReview,
     EditDecision,
-    InlineComment,
+    PublishDecision,
     RejectDecision,
     RetryDecision,
     ReviewComment,
@@ -111,52 +112,68 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
-def apply_decision(draft: DraftReview, decision: Any) -> ApprovedReview:
-    """The review to publish: the draft with the person's edits and verdict applied."""
-    comments: list[ReviewComment] = list(draft.comments)
+def apply_decision(draft: DraftReview, decision: PublishDecision) -> ApprovedReview:
+    """The review to publish: the draft with the person's edits and verdict applied.
+
+    Every kept comment keeps its id, place and anchor; its words are the person's where they
+    edited it. The review body (summary, comments that are not inline, gaps) is rendered
+    here, once, so what the digest covers is exactly what ``post`` sends.
+    """
+    edits: dict[str, str | None] = {}
     summary = draft.summary
     # The drafted summary is model text: escaped for the published markdown. A person's own
     # summary is published as they wrote it.
     summary_markdown = render.safe(summary, multiline=True)
-    rewritten: set[str] = set()
     if isinstance(decision, EditDecision):
-        known = {c.id for c in comments}
+        known = {c.id for c in draft.comments}
         unknown = sorted(set(decision.comments) - known)
         if unknown:
             raise DecisionError(
                 f"the edit names comment(s) {', '.join(unknown)} that are not in the draft; "
                 f"known ids: {', '.join(sorted(known)) or 'none'}"
             )
-        edited = []
-        for c in comments:
-            if c.id in decision.comments:
-                body = decision.comments[c.id]
-                if body is None or not body.strip():
-                    continue  # dropped
-                c = c.model_copy(update={"body": body})
-                rewritten.add(c.id)
-            edited.append(c)
-        comments = edited
+        edits = decision.comments
         if decision.summary is not None:
             summary = summary_markdown = decision.summary
-    verdict = decision.verdict or draft.verdict
-    inline = [
-        InlineComment(
-            path=c.path,
-            body=c.body,
-            line=c.anchor.line,
-            side=c.anchor.side,
-            start_line=c.anchor.start_line,
-            start_side=c.anchor.start_side,
-        )
-        for c in comments
-        if c.anchor is not None
-    ]
-    in_body = [c for c in comments if c.anchor is None]
+    comments = []
+    for c in draft.comments:
+        if c.id not in edits:
+            comments.append(approved_comment(c))
+            continue
+        words = edits[c.id]
+        if words is not None and words.strip():
+            comments.append(approved_comment(c, words))
+        # else: the person dropped it
     return ApprovedReview(
-        event=verdict,
+        event=decision.verdict or draft.verdict,
         summary=summary,
-        body=render.review_body(summary_markdown, in_body, draft.failures, edited=rewritten),
-        comments=inline,
+        body=render.review_body(
+            summary_markdown, [c for c in comments if not c.inline], draft.failures
+        ),
+        comments=comments,
         decision=decision.type,
+    )
+
+
+def approved_comment(c: ReviewComment, edit: str | None = None) -> ApprovedComment:
+    """A draft comment as approved: drafted words, or the person's ``edit`` of them."""
+    text = edit.strip() if edit is not None else render.plain_text(c)
+    # Drafted words are model text: the body's list item escapes them (an inline comment's
+    # body was rendered safe by orchestrate). A person's edit is published as they wrote it.
+    drafted = c.body if c.anchor is not None else render.safe(text)
+    body = edit if edit is not None else drafted
+    return ApprovedComment(
+        id=c.id,
+        path=c.path,
+        start_line=c.start_line,
+        end_line=c.end_line,
+        side=c.side,
+        severity=c.severity,
+        category=c.category,
+        title=c.title,
+        specialists=list(dict.fromkeys(p.specialist for p in c.perspectives)),
+        body=body,
+        text=text,
+        edited=edit is not None,
+        anchor=c.anchor,
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.config import get_config
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
@@ -25,19 +26,19 @@ from graph.context import Context, resolve
 from graph.contracts import Source
 from graph.errors import ConfigError, InputError
 from graph.state import Plan, ReviewState
+from graph.steps import FanOut
 from services import diff as diffs
 from services import injection
 from services.prompts import load_roster
 from services.pullref import parse_pull_ref
 
 
-def make_fetch(roster: Sequence[str], prompts_dir: Path | None) -> Any:
+def make_fetch(roster: Sequence[str], prompts_dir: Path | None) -> FanOut:
     """A fetch node that starts the specialists named in ``roster``."""
 
-    async def fetch(
-        state: ReviewState, config: RunnableConfig, runtime: Runtime[Context]
-    ) -> Command[Any]:
+    async def fetch(state: ReviewState, runtime: Runtime[Context]) -> Command[Any]:
         context = resolve(runtime.context)
+        config = get_config()
         _check_run_concurrency(config, len(roster))
         target = state.get("target", "")
         ref = parse_pull_ref(target)

@@ -12,7 +12,6 @@ import asyncio
 import json
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 from langgraph.runtime import Runtime
 
@@ -30,6 +29,7 @@ from graph.contracts import (
 )
 from graph.errors import ModelError
 from graph.state import ReviewState, diff_text
+from graph.steps import ORCHESTRATOR, Node
 from nodes.specialist import context_block
 from services import cost, incremental, merge, noise, render, scope, synthesis
 from services import diff as diffs
@@ -39,8 +39,8 @@ from services.prompts import as_data, load_orchestrator, load_roster
 FULL_FINDINGS = 40  # findings shown to the orchestrator in full; the rest are counted
 
 
-def make_orchestrate(prompts_dir: Path | None) -> Any:
-    async def orchestrate(state: ReviewState, runtime: Runtime[Context]) -> dict[str, Any]:
+def make_orchestrate(prompts_dir: Path | None) -> Node:
+    async def orchestrate(state: ReviewState, runtime: Runtime[Context]) -> ReviewState:
         context = resolve(runtime.context)
         source = Source.model_validate(state["source"])
         files = diffs.parse(diff_text(state))
@@ -103,7 +103,7 @@ def make_orchestrate(prompts_dir: Path | None) -> Any:
                 orchestrator_error = str(exc)
                 failures.append(f"the orchestrator could not write a summary: {exc}")
         if answer is not None:
-            usage["orchestrator"] = used
+            usage[ORCHESTRATOR] = used
             summary = answer.summary.strip()
             comments, judged = synthesis.apply(comments, answer, anchors)
             notes += judged

@@ -24,7 +24,7 @@ from services import render
 MOVED_HEAD_CHOICES = ("post", "cancel")
 
 
-async def post(state: ReviewState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def post(state: ReviewState, runtime: Runtime[Context]) -> ReviewState:
     approved = ApprovedReview.model_validate(state["approved"])
     source = Source.model_validate(state["source"])
     markdown = render.final_markdown(approved, source)

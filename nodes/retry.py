@@ -17,6 +17,7 @@ from langgraph.runtime import Runtime
 from graph.context import Context, resolve
 from graph.contracts import Chunk, ChunkReport, Source
 from graph.state import ReviewState
+from graph.steps import Node
 from nodes.specialist import review_chunk
 from services.prompts import load_specialist
 
@@ -26,8 +27,8 @@ def failed_tasks(state: ReviewState) -> list[ChunkReport]:
     return [r for r in reports if r.status == "failed" and r.task is not None]
 
 
-def make_retry(prompts_dir: Path | None) -> Any:
-    async def retry(state: ReviewState, runtime: Runtime[Context]) -> dict[str, Any]:
+def make_retry(prompts_dir: Path | None) -> Node:
+    async def retry(state: ReviewState, runtime: Runtime[Context]) -> ReviewState:
         context = resolve(runtime.context)
         gate = asyncio.Semaphore(context.max_concurrency)
 

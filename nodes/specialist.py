@@ -31,6 +31,7 @@ from graph.contracts import (
 )
 from graph.errors import AnswerCutOff, ModelError
 from graph.state import ReviewState, SpecialistTask, diff_text
+from graph.steps import Node
 from services import citations, limits, secrets, split
 from services import diff as diffs
 from services.answers import specialist_answer
@@ -46,10 +47,10 @@ def context_block(source: Source) -> str:
     return "\n".join(lines)
 
 
-def make_specialist(name: str, prompts_dir: Path | None) -> Any:
+def make_specialist(name: str, prompts_dir: Path | None) -> Node:
     """The node for the specialist ``name``, defined by ``prompts/<file>.yaml``."""
 
-    async def review(state: ReviewState, runtime: Runtime[Context]) -> dict[str, Any]:
+    async def review(state: ReviewState, runtime: Runtime[Context]) -> ReviewState:
         context = resolve(runtime.context)
         source = Source.model_validate(state["source"])
         # Off the event loop: the other specialists' calls keep going out meanwhile.
@@ -85,7 +86,7 @@ def _chunks(name: str, state: ReviewState) -> list[Chunk]:
     return diffs.chunk(chosen, plan["chunk_tokens"], files_per_chunk)
 
 
-@task
+@task  # streams its updates under its name, graph.steps.REVIEW_TASK
 async def review_one_chunk(
     prompt: SpecialistPrompt,
     chunk: Chunk,

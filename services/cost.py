@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 
 from graph.context import Context
 from graph.contracts import CostEstimate, CostLine, Usage
+from graph.steps import ORCHESTRATOR
 
 # OpenAI list prices (input, output) in USD per 1M tokens, standard tier, as published in 2025.
 # Check https://openai.com/api/pricing and override with REVIEW_PANEL_PRICES when they move.
@@ -50,7 +51,7 @@ def models_by_participant(
 ) -> dict[str, str]:
     """Who used which model: a prompt's own ``model`` key, else the run's model."""
     models = {name: model or default for name, model in specialists}
-    models["orchestrator"] = orchestrator or default
+    models[ORCHESTRATOR] = orchestrator or default
     return models
 
 

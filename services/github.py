@@ -331,7 +331,7 @@ def _publish(source: Source, approved: ApprovedReview, thread_id: str) -> PostRe
             )
         commit = _call(source.label, lambda: repo.get_commit(str(source.head_sha)))
         body = f"{approved.body}\n\n{render.marker(thread_id, approved.digest)}"
-        comments = [c.to_github() for c in approved.comments]
+        comments = approved.github_comments()
 
         def create(with_comments: list[dict[str, Any]], text: str) -> Any:
             return pr.create_review(
@@ -385,7 +385,8 @@ def _publish(source: Source, approved: ApprovedReview, thread_id: str) -> PostRe
 
 def _with_comments_in_body(approved: ApprovedReview, body: str) -> str:
     lines = [body, "", "**Inline comments** (GitHub refused them as inline comments):", ""]
-    for c in approved.comments:
-        where = f"{c.path}:{c.start_line}-{c.line}" if c.start_line else f"{c.path}:{c.line}"
-        lines += [f"**{render.code_span(where)}**", "", c.body, ""]
+    for c in approved.inline:
+        assert c.anchor is not None
+        where = render.place(c.path, c.anchor.start_line, c.anchor.line, c.anchor.side)
+        lines += [f"**{where}**", "", c.body, ""]
     return "\n".join(lines)

@@ -29,7 +29,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from graph.context import Context
-from graph.contracts import Finding, NoiseControl, Severity, Side, Source
+from graph.contracts import (
+    Finding,
+    NoiseControl,
+    Severity,
+    Side,
+    Source,
+    validation_summary,
+)
 from graph.errors import GitHubError
 from services.diff import FileChange
 
@@ -65,15 +72,8 @@ def parse_repo_settings(text: str, where: str) -> tuple[RepoSettings | None, str
     try:
         return RepoSettings.model_validate(data), ""
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"])
-            if err["type"] == "extra_forbidden":
-                allowed = ", ".join(RepoSettings.model_fields)
-                problems.append(f"unknown key '{key}' (allowed: {allowed})")
-            else:
-                problems.append(f"key '{key}': {err['msg']}")
-        return None, f"ignored {where}: {'; '.join(problems)}"
+        allowed = list(RepoSettings.model_fields)
+        return None, f"ignored {where}: {validation_summary(exc, allowed=allowed)}"
 
 
 def effective(context: Context, repo: RepoSettings | None) -> NoiseControl:

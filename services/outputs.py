@@ -1,9 +1,10 @@
 """The approved review as a file: markdown for people, JSON for tools, SARIF for code scanning.
 
-Each format is built from a finished thread's state (``source``, ``draft``, ``approved``,
-``result``), so what it holds is exactly what a person approved: comments they dropped are
-not there and edited comments carry their edited text. The draft adds what the approved
-review does not keep: severity, category, the specialists behind each comment.
+Each format is built from one list, the approved review's comments (``ApprovedComment``):
+the same list the GitHub payload and the review body come from. So what every format holds
+is exactly what a person approved: comments they dropped are not there, and an edited
+comment carries the edited words, inline or in the review body alike. Each comment keeps its
+draft id, severity, category and the specialists behind it; the JSON adds the whole draft.
 
 SARIF follows 2.1.0 and what GitHub code scanning reads: one rule per category, the level from
 the severity, repository-relative locations with a line region, and ``partialFingerprints``
@@ -18,10 +19,9 @@ from importlib import metadata
 from typing import Any, Literal, get_args
 
 from graph.contracts import (
+    ApprovedComment,
     ApprovedReview,
     DraftReview,
-    InlineComment,
-    ReviewComment,
     Severity,
     Side,
     Source,
@@ -79,57 +79,16 @@ def review_json(values: dict[str, Any]) -> dict[str, Any]:
         "verdict_reason": draft.verdict_reason,
         "decision": approved.decision,
         "summary": approved.summary,
-        "comments": [_comment_json(c, draft) for c in approved.comments],
+        "comments": [_comment_json(c) for c in approved.comments],
         "approved": approved.model_dump(mode="json"),
         "draft": draft.model_dump(mode="json"),
         "result": result,
     }
 
 
-def _comment_json(c: InlineComment, draft: DraftReview) -> dict[str, Any]:
-    data = c.model_dump(mode="json", exclude_none=True)
-    found = _draft_comment(c, draft)
-    if found is not None:
-        data |= {
-            "comment_id": found.id,
-            "severity": found.severity.value,
-            "category": found.category,
-            "title": found.title,
-            "specialists": [p.specialist for p in found.perspectives],
-        }
-    return data
-
-
-def _draft_comment(c: InlineComment, draft: DraftReview) -> ReviewComment | None:
-    """The draft comment an approved inline comment came from: they share one anchor."""
-    for d in draft.comments:
-        a = d.anchor
-        if a is not None and (d.path, a.line, a.side, a.start_line) == (
-            c.path,
-            c.line,
-            c.side,
-            c.start_line,
-        ):
-            return d
-    return None
-
-
-def approved_comments(
-    approved: ApprovedReview, draft: DraftReview
-) -> list[tuple[ReviewComment, str | None]]:
-    """Every draft comment that made it into the approved review, with its edited text
-    (None where the person kept the drafted text). Comments in the body count when their
-    list item is in the approved body (shown there with the drafted text)."""
-    out: list[tuple[ReviewComment, str | None]] = []
-    for c in approved.comments:
-        found = _draft_comment(c, draft)
-        if found is None:
-            continue
-        out.append((found, None if c.body == found.body else c.body))
-    for d in draft.comments:
-        if d.anchor is None and render.body_prefix(d) in approved.body:
-            out.append((d, None))
-    return out
+def _comment_json(c: ApprovedComment) -> dict[str, Any]:
+    data = c.model_dump(mode="json", exclude={"id", "text"})
+    return {"comment_id": c.id, "inline": c.inline, **data}
 
 
 # --- SARIF ----------------------------------------------------------------------------------
@@ -139,10 +98,9 @@ def sarif(values: dict[str, Any]) -> dict[str, Any]:
     """A SARIF 2.1.0 log with one run of the tool ``review-panel``."""
     source = Source.model_validate(values["source"])
     approved = ApprovedReview.model_validate(values["approved"])
-    draft = DraftReview.model_validate(values["draft"])
-    kept = approved_comments(approved, draft)
-    rule_ids = list(dict.fromkeys(_rule_id(c) for c, _ in kept))
-    results = [_result(c, edited, rule_ids.index(_rule_id(c))) for c, edited in kept]
+    kept = approved.comments
+    rule_ids = list(dict.fromkeys(_rule_id(c) for c in kept))
+    results = [_result(c, rule_ids.index(_rule_id(c))) for c in kept]
     _number_fingerprints(results)
     run: dict[str, Any] = {
         "tool": {
@@ -150,7 +108,7 @@ def sarif(values: dict[str, Any]) -> dict[str, Any]:
                 "name": "review-panel",
                 "semanticVersion": _version(),
                 "rules": [
-                    _rule(rid, [c for c, _ in kept if _rule_id(c) == rid]) for rid in rule_ids
+                    _rule(rid, [c for c in kept if _rule_id(c) == rid]) for rid in rule_ids
                 ],
             }
         },
@@ -166,14 +124,14 @@ def sarif(values: dict[str, Any]) -> dict[str, Any]:
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
-def _rule_id(c: ReviewComment) -> str:
+def _rule_id(c: ApprovedComment) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", c.category.lower()).strip("-")
     return slug or "review-comment"
 
 
-def _rule(rule_id: str, comments: list[ReviewComment]) -> dict[str, Any]:
+def _rule(rule_id: str, comments: list[ApprovedComment]) -> dict[str, Any]:
     worst = max((c.severity for c in comments), key=lambda s: s.rank)
-    specialists = sorted({p.specialist for c in comments for p in c.perspectives})
+    specialists = sorted({s for c in comments for s in c.specialists})
     # Tags must be unique; "security" also tells GitHub to read the security-severity.
     properties: dict[str, Any] = {"tags": list(dict.fromkeys(["review-panel", *specialists]))}
     if "security" in specialists:
@@ -187,16 +145,13 @@ def _rule(rule_id: str, comments: list[ReviewComment]) -> dict[str, Any]:
     }
 
 
-def _result(c: ReviewComment, edited: str | None, rule_index: int) -> dict[str, Any]:
-    lead = c.perspectives[0]
-    text = edited or f"{c.title}. {lead.rationale}"
-    if edited is None and c.resolution:
-        text += f" Reviewers disagreed; resolution: {c.resolution}"
+def _result(c: ApprovedComment, rule_index: int) -> dict[str, Any]:
+    text = c.text
     location: dict[str, Any] = {"artifactLocation": {"uri": c.path}}
     if c.side == Side.RIGHT:
         location["region"] = {"startLine": c.start_line, "endLine": c.end_line}
     else:  # a deleted line: it is not in the analysed revision, so point at the file
-        lines = f"{c.start_line}" if c.start_line == c.end_line else f"{c.start_line}-{c.end_line}"
+        lines = render.line_range(c.start_line, c.end_line)
         text += f" (old line {lines}, which this change deletes)"
     key = "\0".join([c.path, _rule_id(c), " ".join(c.title.lower().split())])
     return {
@@ -209,7 +164,8 @@ def _result(c: ReviewComment, edited: str | None, rule_index: int) -> dict[str, 
         "properties": {
             "severity": c.severity.value,
             "comment_id": c.id,
-            "specialists": [p.specialist for p in c.perspectives],
+            "specialists": c.specialists,
+            "edited": c.edited,
         },
     }
 

@@ -17,13 +17,13 @@ from typing import Annotated, Any, ClassVar, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from graph.contracts import CATEGORY_PATTERN, OTHER, Severity
+from graph.contracts import CATEGORY_PATTERN, OTHER, Severity, validation_summary
 from graph.errors import ConfigError, PromptError
+from graph.steps import RESERVED
 from services import hidden
 
 PROMPTS_ENV = "REVIEW_PANEL_PROMPTS"
 ROSTER_ENV = "REVIEW_PANEL_SPECIALISTS"
-RESERVED_NAMES = frozenset({"fetch", "orchestrate", "approve", "post", "orchestrator"})
 
 
 def default_prompts_dir() -> Path:
@@ -138,7 +138,7 @@ def load_prompt(path: Path) -> SpecialistPrompt | OrchestratorPrompt:
     try:
         prompt = cls.model_validate(data)
     except ValidationError as exc:
-        raise PromptError(f"{path}: {_describe(exc)}") from None
+        raise PromptError(f"{path}: {validation_summary(exc, whole='(file)')}") from None
     try:
         used = _fields(prompt.user)
         if _fields(prompt.system):
@@ -155,8 +155,11 @@ def load_prompt(path: Path) -> SpecialistPrompt | OrchestratorPrompt:
         )
     if missing:
         raise PromptError(f"{path}: key 'user': missing placeholder(s) {_braced(missing)}")
-    if isinstance(prompt, SpecialistPrompt) and prompt.name in RESERVED_NAMES:
-        raise PromptError(f"{path}: key 'name': {prompt.name!r} is reserved for a graph node")
+    if isinstance(prompt, SpecialistPrompt) and prompt.name in RESERVED:
+        raise PromptError(
+            f"{path}: key 'name': {prompt.name!r} is reserved for the workflow's own steps "
+            f"({', '.join(sorted(RESERVED))}); choose another name"
+        )
     if isinstance(prompt, SpecialistPrompt):
         return prompt.with_scale()
     return prompt
@@ -164,19 +167,6 @@ def load_prompt(path: Path) -> SpecialistPrompt | OrchestratorPrompt:
 
 def _braced(names: set[str] | frozenset[str]) -> str:
     return ", ".join("{" + n + "}" for n in sorted(names))
-
-
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"]) or "(file)"
-        if err["type"] == "extra_forbidden":
-            parts.append(f"unknown key '{key}'")
-        elif err["type"] == "missing":
-            parts.append(f"missing key '{key}'")
-        else:
-            parts.append(f"key '{key}': {err['msg']}")
-    return "; ".join(parts)
 
 
 def load_roster(directory: Path | None = None) -> list[SpecialistPrompt]:

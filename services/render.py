@@ -7,9 +7,10 @@ before the approval pause, and ``post`` sends them as they are.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from typing import Protocol
 
 from graph.contracts import (
+    ApprovedComment,
     ApprovedReview,
     DraftReview,
     NoiseControl,
@@ -54,10 +55,26 @@ def code_span(text: str) -> str:
     return f"{ticks}{pad}{flat}{pad}{ticks}"
 
 
-def _where(c: ReviewComment) -> str:
-    lines = f"{c.start_line}" if c.start_line == c.end_line else f"{c.start_line}-{c.end_line}"
-    side = "" if c.side == Side.RIGHT else " (old side)"
-    return f"{code_span(f'{c.path}:{lines}')}{side}"
+def line_range(start: int | None, end: int) -> str:
+    """``12`` or ``12-14``: the one way a range of lines is written (markdown, SARIF, GitHub)."""
+    return f"{end}" if start is None or start == end else f"{start}-{end}"
+
+
+def place(path: str, start: int | None, end: int, side: Side = Side.RIGHT) -> str:
+    """``path:12-14`` as inline code that the file name cannot escape, with the old side said."""
+    old = "" if side == Side.RIGHT else " (old side)"
+    return f"{code_span(f'{path}:{line_range(start, end)}')}{old}"
+
+
+class _Located(Protocol):
+    path: str
+    start_line: int
+    end_line: int
+    side: Side
+
+
+def _where(c: _Located) -> str:
+    return place(c.path, c.start_line, c.end_line, c.side)
 
 
 def _fence(text: str) -> str:
@@ -161,35 +178,33 @@ def noise_line(noise: NoiseControl) -> str:
     )
 
 
-def review_body(
-    summary: str,
-    body_comments: list[ReviewComment],
-    failures: list[str],
-    edited: Collection[str] = (),
-) -> str:
+def review_body(summary: str, body_comments: list[ApprovedComment], failures: list[str]) -> str:
     """The body of the published review: summary, comments that could not be inline, gaps.
 
-    A comment whose id is in ``edited`` is shown with the text the person wrote (its
-    ``body``) instead of the drafted title and rationale.
+    Each comment is one list item with the words that were approved (``ApprovedComment.body``:
+    the drafted text or the person's edit).
     """
     out = [summary.strip()]
     if body_comments:
         out += ["", "**Further findings** (not on lines of this diff):", ""]
-        out += [body_line(c, c.body if c.id in edited else None) for c in body_comments]
+        out += [body_line(c) for c in body_comments]
     if failures:
         out += ["", "**Not fully reviewed:**", ""] + [f"- {safe(f)}" for f in failures]
     return "\n".join(out)
 
 
-def body_prefix(c: ReviewComment) -> str:
-    """The start of a body comment's list item: its severity and place, whatever the text."""
-    return f"- **{c.severity.upper()}** {_where(c)}:"
+def plain_text(c: ReviewComment) -> str:
+    """A draft comment in one paragraph of plain words: title, the lead rationale, and the
+    resolution where reviewers disagreed (the body's list item and SARIF's message)."""
+    text = f"{c.title}. {c.perspectives[0].rationale}"
+    if c.resolution:
+        text += f" Reviewers disagreed; resolution: {c.resolution}"
+    return text
 
 
-def body_line(c: ReviewComment, text: str | None = None) -> str:
+def body_line(c: ApprovedComment) -> str:
     """How a comment that is not inline appears in the review body (one list item)."""
-    said = text.strip() if text else safe(f"{c.title}. {c.perspectives[0].rationale}")
-    return f"{body_prefix(c)} {said}"
+    return f"- **{c.severity.upper()}** {_where(c)}: {c.body.strip()}"
 
 
 def marker(thread_id: str, digest: str) -> str:
@@ -206,8 +221,8 @@ def final_markdown(review: ApprovedReview, source: Source) -> str:
     """The approved review as a document (what a local diff's review produces)."""
     out = [f"# Review: {safe(source.label)}", "", f"**Verdict: {review.event}**", "", review.body]
     out += [""]
-    for c in review.comments:
-        lines = f"{c.start_line}-{c.line}" if c.start_line else f"{c.line}"
-        side = "" if c.side == Side.RIGHT else " (old side)"
-        out += [f"## {code_span(f'{c.path}:{lines}')}{side}", "", c.body, ""]
+    for c in review.inline:
+        assert c.anchor is not None
+        where = place(c.path, c.anchor.start_line, c.anchor.line, c.anchor.side)
+        out += [f"## {where}", "", c.body, ""]
     return "\n".join(out).rstrip() + "\n"

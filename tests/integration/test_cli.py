@@ -147,7 +147,7 @@ def test_bad_edit_file_leaves_the_thread_paused(env: dict[str, str], tmp_path: P
     edit.write_text("verdict: SHIP_IT\n")
     proc = run_cli("approve", thread, "--edit", str(edit), env=env)
     assert proc.returncode == 5
-    assert "invalid decision: edit.verdict: Input should be" in proc.stderr
+    assert "invalid decision: key 'edit.verdict': Input should be" in proc.stderr
     edit.write_text("comments: {c-unknown: text}\n")
     proc = run_cli("approve", thread, "--edit", str(edit), env=env)
     assert proc.returncode == 5

@@ -9,6 +9,7 @@ import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
+from graph import steps
 from graph.context import Context
 from graph.errors import InputError
 from graph.workflow import build_graph
@@ -34,8 +35,9 @@ async def review(app: Any, text: str = SQL) -> tuple[dict[str, Any], dict[str, A
 
 
 def test_graph_has_one_node_per_step_and_specialist() -> None:
-    nodes = set(build_graph().compile().get_graph().nodes)
-    assert {
+    graph = build_graph().compile().get_graph()
+    assert set(graph.nodes) == {
+        "__start__",
         "fetch",
         "security",
         "performance",
@@ -44,7 +46,31 @@ def test_graph_has_one_node_per_step_and_specialist() -> None:
         "approve",
         "retry",
         "post",
-    } <= nodes
+        "__end__",
+    }
+    edges = {(e.source, e.target, e.conditional) for e in graph.edges}
+    assert edges == {
+        ("__start__", "fetch", False),
+        *{("fetch", s, True) for s in ("security", "performance", "style")},
+        *{(s, "orchestrate", False) for s in ("security", "performance", "style")},
+        ("orchestrate", "approve", False),
+        ("approve", "post", True),
+        ("approve", "retry", True),
+        ("approve", "__end__", True),
+        ("retry", "orchestrate", False),
+        ("post", "__end__", False),
+    }
+
+
+async def test_progress_updates_stream_under_the_step_names(fake_model: FakeModel) -> None:
+    app = build_graph().compile(checkpointer=InMemorySaver())
+    seen: list[str] = []
+    async for update in app.astream(
+        {"target": SQL}, cfg(), context=Context(), stream_mode="updates"
+    ):
+        seen += list(update)
+    assert seen[0] == steps.FETCH and steps.ORCHESTRATE in seen
+    assert seen.count(steps.REVIEW_TASK) == 3  # one per specialist call, as the CLI reads them
 
 
 async def test_specialists_run_concurrently_and_orchestrator_once(
@@ -272,6 +298,7 @@ def test_edited_text_of_a_comment_in_the_body_is_what_gets_published() -> None:
     approved = apply_decision(
         draft, EditDecision(type="edit", comments={"c-1": "What the human wrote."})
     )
-    assert approved.comments == []
+    assert approved.inline == [] and approved.github_comments() == []
+    assert [c.body for c in approved.in_body] == ["What the human wrote."]
     assert "What the human wrote." in approved.body
     assert "Drafted rationale." not in approved.body

@@ -132,11 +132,13 @@ async def test_json_is_the_approved_review_with_the_drafts_metadata(fake_model: 
     by_id = {c["id"]: c for c in values["draft"]["comments"]}
     for c in data["comments"]:
         drafted = by_id[c["comment_id"]]
-        assert (c["severity"], c["category"], c["line"]) == (
+        assert (c["severity"], c["category"], c["anchor"], c["body"]) == (
             drafted["severity"],
             drafted["category"],
-            drafted["anchor"]["line"],
+            drafted["anchor"],
+            drafted["body"],
         )
+    assert [c["comment_id"] for c in data["comments"]] == list(by_id)
     assert "markdown" not in data["result"]
 
 
@@ -211,12 +213,70 @@ def test_sarif_holds_only_what_was_approved_with_the_edited_words() -> None:
         comment("c-1", 10, "high", "sqli"),
         comment("c-2", 12, "high", "secret"),
         comment("c-3", 40, "medium", "auth", inline=False, title="Missing check"),
+        comment("c-4", 50, "low", "naming", inline=False, title="Vague name"),
     )
-    edit = EditDecision(type="edit", comments={"c-1": None, "c-2": "Rotate this key now."})
+    edit = EditDecision(
+        type="edit",
+        comments={"c-1": None, "c-2": "Rotate this key now.", "c-3": "Check the role here."},
+    )
     results = outputs.sarif(values_for(draft, edit))["runs"][0]["results"]
     assert [(r["properties"]["comment_id"], r["message"]["text"]) for r in results] == [
         ("c-2", "Rotate this key now."),
-        ("c-3", "Missing check. Why it matters."),
+        ("c-3", "Check the role here."),
+        ("c-4", "Vague name. Why it matters."),
+    ]
+
+
+def test_an_edited_inline_and_an_edited_body_comment_are_edited_in_all_four_outputs() -> None:
+    """The GitHub payload, the markdown, the JSON and the SARIF come from one approved list."""
+    draft = draft_of(
+        comment("c-1", 10, "high", "sqli"),
+        comment("c-3", 40, "medium", "auth", inline=False, title="Missing check"),
+    )
+    edit = EditDecision(
+        type="edit", comments={"c-1": "Bind the parameter.", "c-3": "Check the role here."}
+    )
+    values = values_for(draft, edit)
+    approved = apply_decision(draft, edit)
+    values["result"]["markdown"] = render.final_markdown(approved, SOURCE)
+
+    payload = approved.github_comments()
+    assert [c["body"] for c in payload] == ["Bind the parameter."]
+    assert "- **MEDIUM** `app/users.py:40`: Check the role here." in approved.body
+    assert "Missing check" not in approved.body and "body of c-1" not in approved.body
+
+    markdown = outputs.render_output("markdown", values)
+    assert "Bind the parameter." in markdown and "Check the role here." in markdown
+    assert "body of c-1" not in markdown and "Missing check" not in markdown
+
+    data = json.loads(outputs.render_output("json", values))
+    assert [(c["comment_id"], c["body"], c["edited"], c["inline"]) for c in data["comments"]] == [
+        ("c-1", "Bind the parameter.", True, True),
+        ("c-3", "Check the role here.", True, False),
+    ]
+    assert data["comments"][0]["anchor"] == {"line": 10, "side": "RIGHT"} | {
+        "start_line": None,
+        "start_side": None,
+    }
+
+    log = json.loads(outputs.render_output("sarif", values))
+    assert [
+        (r["properties"]["comment_id"], r["message"]["text"]) for r in log["runs"][0]["results"]
+    ] == [("c-1", "Bind the parameter."), ("c-3", "Check the role here.")]
+
+
+def test_approval_keeps_each_comments_id_anchor_and_final_words() -> None:
+    draft = draft_of(
+        comment("c-1", 10, "high", "sqli"),
+        comment("c-2", 12, "high", "secret"),
+        comment("c-3", 40, "medium", "auth", inline=False, title="Missing check"),
+    )
+    approved = apply_decision(
+        draft, EditDecision(type="edit", comments={"c-2": None, "c-3": "Check the role."})
+    )
+    assert [(c.id, c.anchor, c.body, c.edited) for c in approved.comments] == [
+        ("c-1", draft.comments[0].anchor, "body of c-1", False),
+        ("c-3", None, "Check the role.", True),
     ]
 
 
@@ -295,10 +355,9 @@ async def test_the_draft_carries_usage_and_cost_per_participant(fake_model: Fake
 
 def test_a_body_comment_is_published_with_the_persons_words_when_edited() -> None:
     drafted = comment("c-3", 40, "medium", "auth", inline=False, title="Missing check")
-    edited = drafted.model_copy(update={"body": "Check the caller's role here."})
-    body = render.review_body("Summary.", [edited], [], edited={"c-3"})
-    assert "- **MEDIUM** `app/users.py:40`: Check the caller's role here." in body
-    assert "Missing check" not in body
-    assert render.review_body("Summary.", [drafted], []).endswith(
-        "- **MEDIUM** `app/users.py:40`: Missing check. Why it matters."
-    )
+    kept = apply_decision(draft_of(drafted), ApproveDecision(type="approve"))
+    assert kept.body.endswith("- **MEDIUM** `app/users.py:40`: Missing check. Why it matters.")
+    edit = EditDecision(type="edit", comments={"c-3": "Check the caller's role here."})
+    edited = apply_decision(draft_of(drafted), edit)
+    assert "- **MEDIUM** `app/users.py:40`: Check the caller's role here." in edited.body
+    assert "Missing check" not in edited.body

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from graph import steps
 from graph.errors import ConfigError, PromptError
+from graph.workflow import build_graph
 from services import prompts
 from tests.conftest import ROOT
 
@@ -97,10 +99,25 @@ def test_invalid_yaml_names_the_line(prompt_dir: Path) -> None:
         prompts.load_roster(prompt_dir)
 
 
-def test_reserved_and_duplicate_names_are_refused(prompt_dir: Path) -> None:
-    _edit(prompt_dir / "style.yaml", name="approve")
-    with pytest.raises(PromptError, match="reserved"):
+def test_the_reserved_names_are_the_workflows_own_steps() -> None:
+    graph_nodes = set(build_graph(SHIPPED).compile().get_graph().nodes)
+    roster = {p.name for p in prompts.load_roster(SHIPPED)}
+    assert graph_nodes - roster - {"__start__", "__end__"} == set(steps.STEPS)
+    assert set(steps.STEPS) | {steps.REVIEW_TASK, steps.ORCHESTRATOR} == steps.RESERVED
+
+
+@pytest.mark.parametrize("name", sorted(steps.RESERVED))
+def test_a_specialist_named_like_a_step_is_refused_naming_its_file(
+    prompt_dir: Path, name: str
+) -> None:
+    _edit(prompt_dir / "style.yaml", name=name)
+    with pytest.raises(PromptError, match=rf"style\.yaml: key 'name': '{name}' is reserved"):
         prompts.load_roster(prompt_dir)
+    with pytest.raises(PromptError, match="is reserved"):  # not a bare ValueError from LangGraph
+        build_graph(prompt_dir)
+
+
+def test_duplicate_names_are_refused(prompt_dir: Path) -> None:
     _edit(prompt_dir / "style.yaml", name="security")
     with pytest.raises(PromptError, match="also used in"):
         prompts.load_roster(prompt_dir)
