@@ -263,6 +263,14 @@ def github_event(db: DbOption = None) -> None:
     _run(handler.handle(db))
 
 
+@app.command()
+def doctor() -> None:
+    """Check the model endpoint, model name, structured-output method and GitHub access."""
+    from cli import doctor as checks
+
+    _run(checks.doctor())
+
+
 def main() -> None:
     from cli.errors import guarded
 

@@ -8,16 +8,34 @@ never a silence.
 
 from __future__ import annotations
 
+import os
 from typing import Any
+from urllib.parse import urlsplit
 
 import typer
 
 from graph import steps
+from graph.context import Context
 from graph.contracts import ChunkReport, DraftReview
+from services.progress import EVENT
 
 
 def say(message: str) -> None:
     typer.echo(message, err=True)
+
+
+def default_model_warning(context: Context, flag: str | None) -> str:
+    """A warning, before the first call, when a non-OpenAI server gets OpenAI's model name."""
+    if flag or os.environ.get("REVIEW_PANEL_MODEL") or not context.base_url:
+        return ""
+    host = urlsplit(context.base_url).hostname or ""
+    if host == "api.openai.com" or host.endswith(".openai.azure.com"):
+        return ""
+    return (
+        f"review-panel: warning: OPENAI_BASE_URL is not OpenAI's and no model is set, so "
+        f"every call asks for {context.model!r} (the OpenAI default); set REVIEW_PANEL_MODEL "
+        "or --model to a name your server serves (`review-panel doctor` lists them)"
+    )
 
 
 def step(node: str, value: Any) -> None:
@@ -38,6 +56,12 @@ def step(node: str, value: Any) -> None:
         say("written (a local diff's review is printed, not posted)" if local else "posted")
     elif "reports" in value:  # a specialist node: all its chunks are done
         specialist_line(node, [ChunkReport.model_validate(r) for r in value["reports"]])
+
+
+def event(chunk: Any) -> None:
+    """An event from ``services.progress``: printed as it is, indented under its step."""
+    if isinstance(chunk, dict) and EVENT in chunk:
+        say(f"  {chunk.get('message', '')}")
 
 
 def specialist_line(node: str, reports: list[ChunkReport]) -> None:

@@ -57,10 +57,13 @@ async def _drive(session: Session, payload: Any, config: dict[str, Any], context
     """Run the graph, reporting each step on stderr as it finishes (``cli.progress``)."""
     from cli import progress
 
-    async for update in session.app.astream(
-        payload, config, context=context, stream_mode="updates", durability="sync"
+    async for mode, chunk in session.app.astream(
+        payload, config, context=context, stream_mode=["updates", "custom"], durability="sync"
     ):
-        for node, value in update.items():
+        if mode == "custom":  # waits, retries, a slow server: as they happen
+            progress.event(chunk)
+            continue
+        for node, value in chunk.items():
             progress.step(node, value)
 
 
@@ -142,10 +145,13 @@ async def review(
     target: str, db: str | None, *, as_json: bool, strict: bool = False, **overrides: Any
 ) -> None:
     from cli.inputs import read_target
+    from cli.progress import default_model_warning
     from graph.checkpointer import thread_lease
 
     context = Context.from_overrides(**overrides)
     require_model_config(context)
+    if warning := default_model_warning(context, overrides.get("model")):
+        _err(warning)
     label, text = read_target(target, context.github_api_url)
     thread_id = uuid.uuid4().hex[:12]
     async with open_session(db) as session:

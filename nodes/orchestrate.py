@@ -98,6 +98,7 @@ def make_orchestrate(prompts_dir: Path | None) -> Node:
                         ),
                         overlaps=as_data("overlaps", _overlaps_text(comments) or "none"),
                     ),
+                    label="orchestrator",
                 )
             except ModelError as exc:
                 orchestrator_error = str(exc)

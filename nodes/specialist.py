@@ -147,6 +147,7 @@ async def review_chunk(
                 check=check,
                 partial=True,
                 split_cut_off=depth < split.MAX_DEPTH,
+                label=f"{prompt.name} [chunk {chunk.index + 1}]",
             )
     except AnswerCutOff as exc:
         parts = split.halves(chunk)

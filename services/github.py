@@ -390,3 +390,25 @@ def _with_comments_in_body(approved: ApprovedReview, body: str) -> str:
         where = render.place(c.path, c.anchor.start_line, c.anchor.line, c.anchor.side)
         lines += [f"**{where}**", "", c.body, ""]
     return "\n".join(lines)
+
+
+# --- doctor -----------------------------------------------------------------------------------
+
+
+async def rate_limit(context: Context) -> tuple[int, int, str]:
+    """The token's core rate limit: requests remaining, the limit, and when it resets (HH:MM).
+
+    Checking the quota costs none of it; a bad token or a wrong API URL fails here with the
+    same errors a review would meet.
+    """
+    return await asyncio.to_thread(_rate_limit, context.github_api_url)
+
+
+def _rate_limit(api_url: str) -> tuple[int, int, str]:
+    g = _client(api_url)
+    try:
+        core = _call("GitHub", g.get_rate_limit, retry=False).resources.core
+        reset = time.strftime("%H:%M", time.localtime(core.reset.timestamp()))
+        return int(core.remaining), int(core.limit), reset
+    finally:
+        g.close()

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from graph.contracts import Usage
 from graph.errors import AnswerCutOff, ModelError
+from services import attempts
 from services.secrets import mask, without_urls
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ def _structured_model(
         api_key=settings.api_key,
         temperature=choice.temperature,
         timeout=settings.timeout,
-        max_retries=settings.max_retries,
+        max_retries=0,  # services.attempts retries, reporting every wait and retry
         # A structured answer is only useful whole; streaming it (as LangGraph's server would
         # for "messages" streams) only adds a parse path that warns on json_schema.
         disable_streaming=True,
@@ -114,6 +115,7 @@ async def call_structured(
     check: Callable[[T], str] | None = None,
     partial: bool = False,
     split_cut_off: bool = False,
+    label: str = "model call",
 ) -> tuple[T, Usage]:
     """One structured call, with one repair attempt when the answer does not validate.
 
@@ -124,7 +126,7 @@ async def call_structured(
     must not cost the call's other findings.
     With ``split_cut_off``, an answer cut off at the output limit raises ``AnswerCutOff`` at
     once, for a caller that will ask for less per call (half the diff) rather than for
-    shorter findings.
+    shorter findings. ``label`` names the call in progress lines (waits and retries).
     """
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
@@ -142,7 +144,7 @@ async def call_structured(
     checked: T | None = None  # the latest answer that followed the schema but failed check
     for attempt in range(2):
         try:
-            result = await llm.ainvoke(messages)
+            result = await attempts.attempt(lambda: llm.ainvoke(messages), context, label)
         except Exception as exc:
             problem = _output_problem(exc)
             if not problem:
@@ -220,6 +222,26 @@ def _short(exc: Any, limit: int = 300) -> str:
     return without_urls(text[:limit] + ("..." if len(text) > limit else ""))
 
 
+# What a server says when it refuses a structured-output method, and the method to try instead.
+_REFUSALS = {
+    "json_schema": (("json_schema", "response_format"), "function_calling"),
+    "json_mode": (("json_object", "response_format"), "function_calling"),
+    "function_calling": (("tool_choice", "tools", "function"), "json_mode"),
+}
+
+
+def _method_hint(exc: Any, method: str) -> str:
+    """For a server that refused the structured-output method: the value to use instead."""
+    words, instead = _REFUSALS.get(method, ((), ""))
+    said = str(exc).lower()
+    if exc.status_code not in (400, 422, 500) or not any(w in said for w in words):
+        return ""
+    return (
+        f"; this server refuses structured output method {method}: set "
+        f"REVIEW_PANEL_STRUCTURED_OUTPUT={instead}"
+    )
+
+
 def _api_error(exc: Exception, model: str, context: Context) -> ModelError:
     import openai
 
@@ -233,7 +255,9 @@ def _api_error(exc: Exception, model: str, context: Context) -> ModelError:
     if isinstance(exc, openai.APITimeoutError):
         return ModelError(
             f"{where} did not answer within {context.timeout:g}s "
-            f"({context.max_retries} retries): raise REVIEW_PANEL_TIMEOUT or try later"
+            f"({context.max_retries} retries): raise REVIEW_PANEL_TIMEOUT, or lower "
+            f"REVIEW_PANEL_MAX_CONCURRENCY (now {context.max_concurrency}) for a server that "
+            "answers one request at a time"
         )
     if isinstance(exc, openai.APIConnectionError):
         return ModelError(f"cannot connect to {where}: is the server running? ({_short(exc)})")
@@ -242,8 +266,6 @@ def _api_error(exc: Exception, model: str, context: Context) -> ModelError:
             f"{where} is rate limiting (429) after {context.max_retries} retries: try later"
         )
     if isinstance(exc, openai.APIStatusError):
-        hint = ""
-        if exc.status_code in (400, 422, 500) and "json_schema" in str(exc):
-            hint = "; this server may not support json_schema: set REVIEW_PANEL_STRUCTURED_OUTPUT"
+        hint = _method_hint(exc, context.structured_output)
         return ModelError(f"{where} answered {exc.status_code}: {_short(exc)}{hint}")
     return ModelError(f"model call failed: {type(exc).__name__}: {_short(exc)}")

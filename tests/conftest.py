@@ -66,6 +66,7 @@ def cli_env(model_server: ModelServer, tmp_path: Path) -> dict[str, str]:
         **os.environ,
         "OPENAI_BASE_URL": model_server.base_url,
         "OPENAI_API_KEY": MODEL_KEY,
+        "REVIEW_PANEL_MODEL": "gpt-4o-mini",  # the one the loopback server lists
         "REVIEW_PANEL_DB": str(tmp_path / "reviews.sqlite"),
     }
 

@@ -34,6 +34,7 @@ class FakeModel:
         check: Any = None,
         partial: bool = False,
         split_cut_off: bool = False,
+        label: str = "",
     ) -> tuple[Any, Usage]:
         request = ChatRequest(
             body={
