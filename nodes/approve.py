@@ -14,6 +14,7 @@ from typing import Any, Literal
 from langgraph.types import Command, interrupt
 from pydantic import ValidationError
 
+from graph import hitl
 from graph.contracts import (
     ApprovalResponse,
     ApprovedComment,
@@ -38,22 +39,14 @@ def approval_request(
     draft: DraftReview, source: Source, raw_draft: dict[str, Any], retryable: bool = False
 ) -> dict[str, Any]:
     """The interrupt payload: readable in Studio and the CLI, and following LangChain's HITL
-    convention (``action_requests`` / ``review_configs``) so generic inbox UIs understand it."""
+    convention (``action_requests`` / ``review_configs``, one action per comment) so generic
+    inbox UIs understand it and may answer one decision per action."""
     markdown = render.draft_markdown(draft, source)
     allowed = ALLOWED_DECISIONS + (["retry"] if retryable else [])
+    actions, configs = hitl.action_requests(draft, source, markdown, allowed)
     return {
-        "action_requests": [
-            {
-                "name": "post_review",
-                "args": {
-                    "target": source.label,
-                    "verdict": draft.verdict.value,
-                    "comments": len(draft.comments),
-                },
-                "description": markdown,
-            }
-        ],
-        "review_configs": [{"action_name": "post_review", "allowed_decisions": allowed}],
+        "action_requests": actions,  # the review, then one per comment (graph/hitl.py)
+        "review_configs": configs,
         "markdown": markdown,
         "draft": raw_draft,
         "response_schema": ApprovalResponse.model_json_schema(),
@@ -71,6 +64,19 @@ def approval_request(
             },
             "reject": {"decisions": [{"type": "reject", "message": "why"}]},
             "retry": {"decisions": [{"type": "retry"}]},
+            "per_action": {
+                "decisions": [
+                    {"type": "approve"},
+                    {
+                        "type": "edit",
+                        "edited_action": {
+                            "name": hitl.COMMENT_ACTION,
+                            "args": {"body": "new text"},
+                        },
+                    },
+                    {"type": "reject", "message": "drops this comment"},
+                ]
+            },
         },
     }
 
@@ -92,7 +98,7 @@ async def approve(state: ReviewState) -> Command[Literal["post", "retry", "__end
         # On resume LangGraph replays earlier answers to earlier interrupts in order.
         answer = interrupt(payload)
         try:
-            decision = ApprovalResponse.model_validate(answer).decision
+            decision = ApprovalResponse.model_validate(hitl.to_response(answer, draft)).decision
             if isinstance(decision, RejectDecision):
                 return Command(update={"rejection": decision.message}, goto="__end__")
             if isinstance(decision, RetryDecision):

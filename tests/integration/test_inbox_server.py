@@ -198,3 +198,83 @@ async def test_a_superseded_draft_says_so_in_the_list_and_on_its_page(
         )
     assert decided.status_code == 200, decided.text
     assert (await sdk.threads.get_state(older))["values"]["rejection"] == "superseded"
+
+
+# --- the interrupt's per-comment actions, answered through langgraph_sdk ---------------------
+
+
+async def paused_payload(sdk: LangGraphClient) -> tuple[str, dict[str, Any]]:
+    thread = (await sdk.threads.create())["thread_id"]
+    result = await sdk.runs.wait(thread, GRAPH_ID, input={"target": DIFF})
+    assert isinstance(result, dict)
+    (interrupt,) = result["__interrupt__"]
+    return str(thread), dict(interrupt["value"])
+
+
+async def test_the_interrupt_holds_one_action_per_comment_plus_one_for_the_review(
+    sdk: LangGraphClient,
+) -> None:
+    _, payload = await paused_payload(sdk)
+    comments = payload["draft"]["comments"]
+    actions = payload["action_requests"]
+    assert len(actions) == 1 + len(comments)
+    review, *per_comment = actions
+    assert review["name"] == "post_review"
+    assert {"summary", "verdict"} <= set(review["args"])
+    for action, c in zip(per_comment, comments, strict=True):
+        assert action["name"] == "review_comment"
+        assert action["args"] == {
+            "id": c["id"],
+            "path": c["path"],
+            "line": c["end_line"],
+            "severity": c["severity"],
+            "body": c["body"],
+        }
+    names = [config["action_name"] for config in payload["review_configs"]]
+    assert names == ["post_review", "review_comment"]
+
+
+async def test_langchains_hitl_answer_keeps_edits_and_drops_per_comment(
+    sdk: LangGraphClient,
+) -> None:
+    thread, payload = await paused_payload(sdk)
+    per_comment = payload["action_requests"][1:]
+    assert len(per_comment) >= 2
+    edited = {"name": "review_comment", "args": {**per_comment[0]["args"], "body": "Bind it."}}
+    decisions = [{"type": "approve"}, {"type": "edit", "edited_action": edited}]
+    decisions += [{"type": "reject", "message": "noise"}]
+    decisions += [{"type": "approve"}] * (len(per_comment) - 2)
+    final = await sdk.runs.wait(thread, GRAPH_ID, command={"resume": {"decisions": decisions}})
+    assert isinstance(final, dict) and "__interrupt__" not in final, final
+    markdown = final["result"]["markdown"]
+    assert "Bind it." in markdown
+    assert per_comment[1]["args"]["body"] not in markdown
+    assert final["approved"]["decision"] == "edit"
+
+
+async def test_todays_answer_shape_still_works_beside_it(sdk: LangGraphClient) -> None:
+    thread, payload = await paused_payload(sdk)
+    drop = payload["draft"]["comments"][0]
+    edit = {"type": "edit", "comments": {drop["id"]: None}, "summary": "Short."}
+    final = await sdk.runs.wait(thread, GRAPH_ID, command={"resume": {"decisions": [edit]}})
+    assert isinstance(final, dict) and final["approved"]["summary"] == "Short."
+    assert drop["body"] not in final["result"]["markdown"]
+
+
+async def test_a_hitl_answer_that_does_not_fit_leaves_the_thread_paused_with_the_reason(
+    sdk: LangGraphClient, service: DevServer
+) -> None:
+    thread, payload = await paused_payload(sdk)
+    short = {"decisions": [{"type": "approve"}, {"type": "reject"}]}  # too few decisions
+    result = await sdk.runs.wait(thread, GRAPH_ID, command={"resume": short})
+    assert isinstance(result, dict)
+    (interrupt,) = result["__interrupt__"]
+    assert "expected" in interrupt["value"]["error"]
+    # The inbox takes the same shape from a script, and refuses the same way.
+    with bearer(service) as client:
+        answer = client.post(f"/inbox/{thread}/decision", json=short)
+        assert answer.status_code == 422 and "expected" in answer.json()["error"]
+        n = len(payload["action_requests"])
+        ok = client.post(f"/inbox/{thread}/decision", json={"decisions": [{"type": "approve"}] * n})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["status"] == "published"

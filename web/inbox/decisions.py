@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from graph import hitl
 from graph.contracts import ApprovalResponse, DraftReview, Verdict
 from graph.errors import DecisionError
 
@@ -74,14 +75,19 @@ def _lines(text: str) -> str:
 
 
 def check(value: Any, draft: DraftReview | None, question: str, retryable: bool) -> Any:
-    """``value`` if it answers the open question of this draft; else ``DecisionError``."""
+    """``value`` if it answers the open question of this draft; else ``DecisionError``.
+
+    Today's single decision and LangChain's one decision per action (``graph.hitl``) are
+    both accepted; the value is resumed as it came, and the approve node reads either.
+    """
     if question == "head_moved":
         choice = value.get("moved_head") if isinstance(value, dict) else None
         if choice not in MOVED_HEAD_CHOICES:
             raise DecisionError("the pull request moved: answer {'moved_head': 'post' | 'cancel'}")
         return value
     try:
-        decision = ApprovalResponse.model_validate(value).decision
+        canonical = hitl.to_response(value, draft) if draft is not None else value
+        decision = ApprovalResponse.model_validate(canonical).decision
     except ValidationError as exc:
         raise DecisionError(ApprovalResponse.problems(exc)) from None
     if decision.type == "retry" and not retryable:
