@@ -211,7 +211,7 @@ def test_a_local_diff_answer_page_shows_the_final_markdown(w: World) -> None:
         assert answer.status_code == 303
         page = client.get(answer.headers["location"]).text
     state = w.inbox.state(thread_id)
-    assert state["status"] == "published"
+    assert state["status"] == "written"
     assert "# Review: " in page and "nothing was posted anywhere" in page
 
 

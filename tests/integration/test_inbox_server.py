@@ -277,4 +277,4 @@ async def test_a_hitl_answer_that_does_not_fit_leaves_the_thread_paused_with_the
         n = len(payload["action_requests"])
         ok = client.post(f"/inbox/{thread}/decision", json={"decisions": [{"type": "approve"}] * n})
     assert ok.status_code == 200, ok.text
-    assert ok.json()["status"] == "published"
+    assert ok.json()["status"] == "written"

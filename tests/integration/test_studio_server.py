@@ -173,7 +173,7 @@ async def test_review_pauses_and_an_edit_is_published(
 
     interrupt = await assert_paused(client, thread_id)
     assert interrupt["value"]["draft"] == payload["draft"]
-    (config,) = payload["review_configs"]
+    config, _per_comment = payload["review_configs"]  # the review first, then comments
     assert config["action_name"] == "post_review"
     assert set(config["allowed_decisions"]) >= {"approve", "edit", "reject"}
     draft = payload["draft"]
@@ -285,7 +285,7 @@ async def test_a_failed_model_call_is_retried_from_the_pause(
     payload = paused_payload(await run(client, studio, thread_id, input={"target": DIFF}))
     assert len(model.requests) - seen == 4
     assert len(payload["draft"]["failures"]) == 1, payload["draft"]["failures"]
-    (config,) = payload["review_configs"]
+    config, _per_comment = payload["review_configs"]  # the review first, then comments
     if "retry" not in config["allowed_decisions"]:
         pytest.skip("this version's approval step offers no retry")
 
