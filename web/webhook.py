@@ -18,6 +18,7 @@ import json
 import logging
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
@@ -30,6 +31,7 @@ from team.handler import Handler
 SECRET_ENV = "GITHUB_WEBHOOK_SECRET"  # noqa: S105  (the variable's name)
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 PATH = "/github/webhook"
+IO_THREADS = 64
 log = logging.getLogger("review_panel.webhook")
 
 
@@ -81,6 +83,7 @@ class Webhook:
         delivery = request.headers.get("x-github-delivery", "")
         if not self.deliveries.first_time(delivery):
             return _answer(202, f"ignored: delivery {delivery} was already taken")
+        _enough_threads()
         task = asyncio.create_task(self._carry_out(action, delivery))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -109,6 +112,19 @@ async def _read_capped(request: Request) -> bytes | None:
     except ClientDisconnect:
         return b""
     return b"".join(chunks)
+
+
+_sized: set[int] = set()
+
+
+def _enough_threads() -> None:
+    """GitHub calls (PyGithub is blocking) run in the loop's default thread pool, which is
+    min(32, CPUs + 4) threads: 6 on two cores, shared by every review the server runs. A burst
+    of deliveries would queue behind it, so the server's loop gets a pool sized for I/O."""
+    loop = asyncio.get_running_loop()
+    if id(loop) not in _sized:
+        _sized.add(id(loop))
+        loop.set_default_executor(ThreadPoolExecutor(max_workers=IO_THREADS))
 
 
 def _answer(code: int, message: str) -> JSONResponse:

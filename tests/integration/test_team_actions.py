@@ -310,3 +310,65 @@ def _hostile_file(marker: Path) -> str:
         "diff --git a/setup.py b/setup.py\nnew file mode 100644\n--- /dev/null\n+++ b/setup.py\n"
         f"@@ -0,0 +1 @@\n{line}"
     )
+
+
+def test_drafts_wait_for_review_drafts_and_auto_review_false_leaves_the_command(
+    job: Job, github: GitHubServer, model_server: ModelServer
+) -> None:
+    draft = new_pull(github, 1, draft=True)
+    assert "is a draft" in job.pull(draft)
+    github.add_file("octo", "act", draft.base_sha, ".review-panel.yaml", "review_drafts: true\n")
+    assert "started" in job.pull(draft, "ready_for_review")
+
+    quiet = github.add_pull(
+        "octo", "quiet", 2, DIFF, author="alice", head_sha=hashlib.sha1(b"quiet").hexdigest()
+    )
+    github.add_file("octo", "quiet", quiet.base_sha, ".review-panel.yaml", "auto_review: false\n")
+    github.set_permission("octo", "quiet", "maintainer", "write")
+    calls = len(model_server.requests)
+    assert "auto_review: false" in job.pull(quiet)
+    assert (
+        len(model_server.requests) == calls
+        and github.statuses("octo", "quiet", quiet.head_sha) == []
+    )
+    comment, out = job.comment(quiet, "/review-panel review", "maintainer")
+    assert "started" in out
+    assert github.statuses("octo", "quiet", quiet.head_sha)[0]["description"].startswith(
+        "draft ready"
+    )
+    assert [r["content"] for r in github.reactions(comment["id"])] == ["+1"]
+
+
+def test_the_author_may_decide_when_the_repository_allows_it(
+    job: Job, github: GitHubServer
+) -> None:
+    pr = new_pull(github)
+    github.add_file(
+        "octo", "act", pr.base_sha, ".review-panel.yaml", "allow_author_decisions: true\n"
+    )
+    job.pull(pr)
+    _, out = job.comment(pr, "/review-panel approve", "alice")
+    assert "approved" in out
+    assert len(github.reviews("octo", "act", 1)) == 1
+
+
+def test_retry_after_an_outage_and_review_again_after_a_rejection(
+    job: Job, github: GitHubServer, model_server: ModelServer
+) -> None:
+    pr = new_pull(github)
+    model_server.script(*[Reply.error(503, "model overloaded") for _ in range(4)])
+    job.pull(pr)
+    assert status(github, pr)["state"] == "error"
+    _, out = job.comment(pr, "/review-panel retry", "maintainer")
+    assert "retried" in out
+    assert status(github, pr)["description"].startswith("draft ready")
+
+    _, out = job.comment(pr, "/review-panel reject not now", "maintainer")
+    assert status(github, pr)["description"] == "draft rejected by @maintainer"
+    _, out = job.comment(pr, "/review-panel review", "maintainer")
+    assert "started" in out  # a fresh thread for the same head
+    assert thread_id(github.base_url, "octo", "act", 1, pr.head_sha, 1) in out
+    assert status(github, pr)["description"].startswith("draft ready")
+    unknown, out = job.comment(pr, "/review-panel retry", "maintainer")
+    assert "nothing to retry" in out
+    assert [r["content"] for r in github.reactions(unknown["id"])] == ["-1"]

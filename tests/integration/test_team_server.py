@@ -262,6 +262,7 @@ async def test_approve_from_a_write_user_posts_one_review_and_a_success_status(
     assert len(reviews) == 1
     assert status["state"] == "success"
     assert status["target_url"] == reviews[0]["html_url"]
+    await asyncio.to_thread(wait_for, "+1", lambda: reactions(github, accepted), service)
     assert reactions(github, accepted) == ["+1"]
 
 
@@ -308,6 +309,7 @@ async def test_reject_by_command_says_who_rejected(
     )
     assert status["description"] == "draft rejected by @maintainer"
     assert status["state"] == "success"
+    await asyncio.to_thread(wait_for, "+1", lambda: reactions(github, comment), service)
     assert reactions(github, comment) == ["+1"]
     values = (await sdk.threads.get(tid(github, pr)))["values"]
     assert "too noisy" in values["rejection"]

@@ -1,0 +1,183 @@
+"""The team service under a burst: 30 deliveries for 30 pull requests within one second.
+
+Starts ``langgraph dev`` with the repo's ``langgraph.json`` (the webhook mounted through
+``http.app``) against the loopback GitHub server and the loopback model (every call answered
+after a fixed latency L), sends 30 signed ``pull_request`` deliveries spread over one second,
+and prints:
+
+- the webhook's answer time, p50 and p99 (target: p99 under 1 s; GitHub gives up at 10 s);
+- the time from the first delivery until all 30 drafts exist (their pending "draft ready"
+  status is on GitHub), against the model-bound ideal: each review is two model rounds (the
+  specialists in parallel, then the orchestrator), and the server runs ``--jobs`` reviews at
+  once, so ideal = ceil(30 / jobs) x 2 x L.
+
+    .venv/bin/python -m bench.webhook            # --latency 1.0 --jobs 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import math
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.integration.conftest import free_port, hermetic_config, server_env
+from tests.servers import github_events as events
+from tests.servers.github_server import GitHubServer
+from tests.servers.openai_server import ChatRequest, ModelServer, Reply
+from tests.servers.panel_model import answer, which
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "bench-webhook-secret"
+TOKEN = "ghp_BenchTokenNotASecret0123456789abcd"
+DIFF = (ROOT / "examples" / "sql_injection.diff").read_text()
+
+
+def start_server(
+    env: dict[str, str], jobs: int, workdir: Path
+) -> tuple[subprocess.Popen[bytes], str]:
+    config = hermetic_config(ROOT / "langgraph.json", workdir)
+    port = free_port()
+    log = open(workdir / "server.log", "wb")  # noqa: SIM115  (closed with the process)
+    command = [
+        str(Path(sys.executable).with_name("langgraph")),
+        "dev",
+        "--config",
+        str(config),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-browser",
+        "--no-reload",
+        "--n-jobs-per-worker",
+        str(jobs),
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=workdir,
+        env=server_env(env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/ok", timeout=2).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"langgraph dev did not start; see {workdir / 'server.log'}")
+
+
+async def burst(url: str, bodies: list[bytes]) -> list[float]:
+    """Send the deliveries spread evenly over one second; each one's answer time."""
+    spacing = 1.0 / len(bodies)
+
+    async def one(i: int, client: httpx.AsyncClient) -> float:
+        await asyncio.sleep(i * spacing)
+        headers = events.signed_headers(SECRET, bodies[i], "pull_request")
+        began = time.perf_counter()
+        answer_ = await client.post(url + "/github/webhook", content=bodies[i], headers=headers)
+        took = time.perf_counter() - began
+        assert answer_.status_code == 202, answer_.text
+        return took
+
+    async with httpx.AsyncClient(timeout=30) as client:
+        return list(await asyncio.gather(*(one(i, client) for i in range(len(bodies)))))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--latency", type=float, default=1.0, help="model latency L, seconds")
+    parser.add_argument("--prs", type=int, default=30)
+    parser.add_argument("--jobs", type=int, default=30, help="langgraph dev jobs per worker")
+    args = parser.parse_args()
+
+    calls: list[tuple[float, str]] = []  # (arrival, who) of every model call
+
+    def timed(request: ChatRequest) -> Reply:
+        calls.append((time.perf_counter(), which(request)))
+        return answer(request)
+
+    with ModelServer(timed, latency=args.latency) as model, GitHubServer(token=TOKEN) as github:
+        pulls = []
+        for n in range(1, args.prs + 1):
+            head = hashlib.sha1(f"bench {n}".encode()).hexdigest()
+            pulls.append(github.add_pull("bench", "burst", n, DIFF, head_sha=head))
+        env = {
+            "OPENAI_BASE_URL": model.base_url,
+            "OPENAI_API_KEY": "bench-key",
+            "REVIEW_PANEL_MAX_RETRIES": "0",
+            "GITHUB_API_URL": github.base_url,
+            "GITHUB_TOKEN": TOKEN,
+            "GITHUB_WEBHOOK_SECRET": SECRET,
+        }
+        with tempfile.TemporaryDirectory() as tmp:
+            process, url = start_server(env, args.jobs, Path(tmp))
+            try:
+                bodies = [
+                    events.body_of(events.pull_request(pr, "opened", github.base_url))
+                    for pr in pulls
+                ]
+                began = time.perf_counter()
+                answers = asyncio.run(burst(url, bodies))
+                sent = time.perf_counter() - began
+
+                def ready() -> int:
+                    return sum(
+                        any(
+                            s["description"].startswith("draft ready")
+                            for s in github.statuses("bench", "burst", pr.head_sha)
+                        )
+                        for pr in pulls
+                    )
+
+                deadline = time.monotonic() + 600
+                while ready() < len(pulls) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                all_ready = time.perf_counter() - began
+                done = ready()
+            finally:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=30)
+
+    answers.sort()
+    p99 = answers[min(len(answers) - 1, math.ceil(0.99 * len(answers)) - 1)]
+    ideal = math.ceil(args.prs / args.jobs) * 2 * args.latency
+    print(f"deliveries: {len(answers)} for {args.prs} PRs, sent within {sent:.2f} s")
+    print(
+        f"webhook answer time: p50 {statistics.median(answers) * 1000:.0f} ms, "
+        f"p99 {p99 * 1000:.0f} ms, max {answers[-1] * 1000:.0f} ms (target p99 < 1000 ms)"
+    )
+    print(
+        f"drafts ready: {done}/{args.prs}; all of them {all_ready:.2f} s after the first "
+        f"delivery; model-bound ideal {ideal:.1f} s (L = {args.latency} s, {args.jobs} "
+        f"jobs at once)" + (f" -> {all_ready / ideal:.2f}x" if ideal else "")
+    )
+    print(f"model calls: {len(model.requests)}; most in flight at once: {model.max_in_flight}")
+    first = [t - began for t, who in calls if who != "orchestrator"]
+    last = [t - began for t, who in calls if who == "orchestrator"]
+    if first and last:
+        print(
+            f"specialist calls arrived {min(first):.2f}..{max(first):.2f} s; orchestrator "
+            f"calls {min(last):.2f}..{max(last):.2f} s after the first delivery"
+        )
+
+
+if __name__ == "__main__":
+    main()
