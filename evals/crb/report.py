@@ -11,12 +11,15 @@ if TYPE_CHECKING:
     from evals.crb.run import PRResult
 
 
-def as_json(results: list[PRResult], model: str, judge_model: str) -> dict[str, Any]:
+def as_json(
+    results: list[PRResult], model: str, judge_model: str, specialists: list[str]
+) -> dict[str, Any]:
     scored = [r for r in results if r.score is not None]
     t = totals(r.score for r in scored if r.score is not None)
     return {
         "benchmark": "Code Review Benchmark, offline set (withmartian/code-review-benchmark)",
         "model": model,
+        "specialists": specialists,
         "judge_model": judge_model,
         "prs": len(results),
         "scored_prs": len(scored),
@@ -83,7 +86,8 @@ def text(data: dict[str, Any]) -> str:
         f"Code Review Benchmark (offline set): {data['scored_prs']} of {data['prs']} pull "
         f"requests scored, {data['golden_comments']} golden comments, "
         f"{data['comments']} review comments",
-        f"panel model {data['model']}; judge model {data['judge_model']}",
+        f"panel model {data['model']} ({', '.join(data['specialists'])}); "
+        f"judge model {data['judge_model']}",
         "",
     ]
     rows = [["", "precision", "recall", "F1", "TP", "FP", "FN"]]

@@ -76,10 +76,12 @@ def candidate_text(c: ReviewComment) -> str:
 
 class Runner:
     def __init__(self, args: argparse.Namespace, context: Context, judge_ctx: Context) -> None:
-        from services.prompts import default_prompts_dir
+        from services.prompts import active_roster, default_prompts_dir
 
         self.args, self.context, self.judge_ctx = args, context, judge_ctx
-        self.app = compile_reviewer(args.prompts or default_prompts_dir())
+        prompts = args.prompts or default_prompts_dir()
+        self.roster = [p.name for p in active_roster(prompts)]
+        self.app = compile_reviewer(prompts)
         self.calls = asyncio.Semaphore(max(1, context.max_concurrency))
         self.prs = asyncio.Semaphore(args.jobs)
 
@@ -126,7 +128,7 @@ class Runner:
             return await judge(self.judge_ctx, golden, candidate)
 
 
-async def run(args: argparse.Namespace) -> tuple[list[PRResult], Context, Context]:
+async def run(args: argparse.Namespace) -> tuple[list[PRResult], Context, Context, list[str]]:
     context = eval_context()
     require_model_config(context)
     judge_ctx = judge_context(context, args.judge_model, args.judge_base_url)
@@ -135,7 +137,7 @@ async def run(args: argparse.Namespace) -> tuple[list[PRResult], Context, Contex
         prs = prs[: args.limit]
     runner = Runner(args, context, judge_ctx)
     results = await asyncio.gather(*(runner.one(i, pr) for i, pr in enumerate(prs)))
-    return list(results), context, judge_ctx
+    return list(results), context, judge_ctx, runner.roster
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -171,14 +173,14 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
     try:
-        results, context, judge_ctx = asyncio.run(run(args))
+        results, context, judge_ctx, roster = asyncio.run(run(args))
     except GoldenError as exc:
         print(f"evals.crb: error: {exc}", file=sys.stderr)
         return 3
     except ReviewPanelError as exc:
         print(f"evals.crb: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    data: dict[str, Any] = report.as_json(results, context.model, judge_ctx.model)
+    data: dict[str, Any] = report.as_json(results, context.model, judge_ctx.model, roster)
     if args.json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:

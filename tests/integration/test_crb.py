@@ -238,7 +238,10 @@ def test_a_second_run_reads_the_cache_and_needs_no_token(
     assert len(github.requests) == before
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("Code Review Benchmark (offline set): 1 of 1 pull requests scored")
-    assert lines[1] == "panel model gpt-4o-mini; judge model gpt-4o-mini"  # the panel's, by default
+    # The judge's model is the panel's by default; the roster is the default one.
+    assert lines[1] == (
+        "panel model gpt-4o-mini (security, performance, style); judge model gpt-4o-mini"
+    )
     row = next(line.split() for line in lines if line.startswith("review-panel "))
     assert row[1:] == ["0.500", "0.500", "0.500", "1", "1", "1"]  # shop#1 alone
     published = next(line.split() for line in lines if line.startswith("augment"))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from evals.crb.golden import DATA, load_golden
+from evals.crb.golden import DATA, GoldenError, load_golden
 from evals.crb.score import PUBLISHED, Totals, Verdict, score_pr, totals
 
 YES, NO = Verdict(True, 0.9), Verdict(False, 0.9)
@@ -74,3 +76,14 @@ def test_the_shipped_golden_set_is_the_benchmarks_fifty_prs_and_137_issues() -> 
     }
     assert (DATA / "LICENSE").read_text().startswith("MIT License")
     assert "012d68202e56280855b85abb956410086008a7b2" in (DATA / "SOURCE.md").read_text()
+
+
+def test_a_golden_file_that_does_not_fit_names_the_file_and_the_entry(tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_text('[{"url": "https://github.com/o/r/pull/1"}]')
+    with pytest.raises(GoldenError, match=r"a\.json: entry 0: needs url and comments"):
+        load_golden(tmp_path)
+    (tmp_path / "a.json").write_text("{not json")
+    with pytest.raises(GoldenError, match=r"a\.json: cannot read it"):
+        load_golden(tmp_path)
+    with pytest.raises(GoldenError, match="no golden comment files"):
+        load_golden(tmp_path / "missing")
