@@ -106,14 +106,14 @@ async def review(target: str, db: Path, approve: bool = True, **overrides: Any) 
     """Review ``target`` as ``review-panel review`` would, then approve it as drafted."""
     from langgraph.types import Command
 
-    from cli.session import _config, open_session
+    from cli.session import open_session, run_config
     from graph.context import Context
 
     context = Context.from_overrides(**overrides)
     thread = uuid.uuid4().hex[:12]
     started = time.perf_counter()
     async with open_session(str(db)) as session:
-        config = _config(thread, context, "bench")
+        config = run_config(thread, "bench", context)
         async for _ in session.app.astream(
             {"target": target}, config, context=context, durability="sync"
         ):
@@ -122,7 +122,7 @@ async def review(target: str, db: Path, approve: bool = True, **overrides: Any) 
         if approve:
             resume: Command[Any] = Command(resume={"decisions": [{"type": "approve"}]})
             async for _ in session.app.astream(
-                resume, _config(thread, context), context=context, durability="sync"
+                resume, run_config(thread), context=context, durability="sync"
             ):
                 pass
         total = time.perf_counter() - started

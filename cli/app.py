@@ -212,12 +212,53 @@ def reject(
 
 @app.command()
 def resume(
-    thread: str, db: DbOption = None, as_json: JsonOption = False, strict: StrictOption = False
+    thread: str,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    strict: StrictOption = False,
+    model: Annotated[
+        str | None, typer.Option(help="Change the thread's model from here on.")
+    ] = None,
+    structured_output: Annotated[
+        str | None,
+        typer.Option(help="Change the thread's json_schema | function_calling | json_mode."),
+    ] = None,
+    max_concurrency: Annotated[
+        int | None, typer.Option(help="Change the thread's model calls in flight.")
+    ] = None,
+    min_severity: Annotated[
+        str | None, typer.Option(help="Change the thread's minimum severity (info ... critical).")
+    ] = None,
+    min_confidence: Annotated[
+        float | None, typer.Option(help="Change the thread's minimum confidence (0..1).")
+    ] = None,
+    max_comments: Annotated[
+        int | None, typer.Option(help="Change the thread's most inline comments.")
+    ] = None,
 ) -> None:
-    """Continue a thread that stopped before the approval pause (a crash or a failure)."""
+    """Continue a thread that stopped before the approval pause (a crash or a failure), or
+    re-run the model calls that failed.
+
+    It runs with the settings the review started with (`show` lists them); an option here
+    changes that setting for the rest of the thread, and `show` says so. The environment's
+    REVIEW_PANEL_* values do not apply to a thread that has started.
+    """
     from cli import session
 
-    _run(session.resume(thread, db, as_json=as_json, strict=strict))
+    _run(
+        session.resume(
+            thread,
+            db,
+            as_json=as_json,
+            strict=strict,
+            model=model,
+            structured_output=structured_output,
+            max_concurrency=max_concurrency,
+            min_severity=min_severity,
+            min_confidence=min_confidence,
+            max_inline_comments=max_comments,
+        )
+    )
 
 
 @app.command()

@@ -18,9 +18,10 @@ from typing import Any
 
 import typer
 
+from graph import settings
 from graph.context import Context, require_model_config
 from graph.errors import ConfigError, DecisionError, ModelError, PartlyReviewedError, ThreadError
-from graph.threads import CRASHED, FAILED, PAUSED, WRITTEN, ThreadInfo
+from graph.threads import CRASHED, FAILED, PAUSED, STARTED_WITH, WRITTEN, ThreadInfo
 
 
 @dataclass
@@ -40,13 +41,35 @@ async def open_session(db_flag: str | None) -> AsyncIterator[Session]:
         yield Session(build_graph().compile(checkpointer=saver), saver, db)
 
 
-def _config(thread_id: str, context: Context, target: str | None = None) -> dict[str, Any]:
-    # No LangGraph max_concurrency here: the specialist nodes would hold its slots while their
-    # chunk calls wait for one. The context's max_concurrency limits the calls themselves.
+def run_config(
+    thread_id: str, target: str | None = None, context: Context | None = None
+) -> dict[str, Any]:
+    """The run config of one thread; a new thread also records its label and settings.
+
+    The settings go into the run's metadata (a JSON string: metadata keeps only plain
+    values) so that a thread stopped before ``fetch`` fixed them in state still resumes with
+    them. No LangGraph ``max_concurrency`` here: the specialist nodes would hold its slots
+    while their chunk calls wait for one; the context's ``max_concurrency`` limits the calls.
+    """
     config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
     if target is not None:
         config["metadata"] = {"target": target}
+    if context is not None:
+        config.setdefault("metadata", {})[STARTED_WITH] = json.dumps(settings.snapshot(context))
     return config
+
+
+def _thread_settings(info: ThreadInfo, **overrides: Any) -> tuple[Context, dict[str, Any]]:
+    """The settings the thread runs with, and the state update that records ``overrides``
+    (explicit options of the resuming command; empty when none changes anything)."""
+    saved = info.values.get("settings") or info.started_with or None
+    if saved is None:  # a thread from before settings were kept: this process's settings
+        return Context.from_overrides(**overrides), {}
+    new, changes = settings.change(saved, overrides)
+    if changes:
+        _err(f"settings changed for this thread: {'; '.join(changes)}")
+    update = {"settings": new, "settings_changes": changes} if changes else {}
+    return settings.restore(new), update
 
 
 def _err(message: str) -> None:
@@ -80,6 +103,8 @@ def _print_info(info: ThreadInfo, as_json: bool) -> None:
     if as_json:
         data = info.as_json(full=True)
         data["cost"] = (draft or {}).get("cost")  # tokens and estimated USD per participant
+        data["settings"] = info.values.get("settings") or info.started_with or None
+        data["settings_changes"] = info.values.get("settings_changes", [])
         sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
         return
     typer.echo(f"thread {info.thread_id}: {info.status} ({info.target})")
@@ -110,6 +135,19 @@ def _print_info(info: ThreadInfo, as_json: bool) -> None:
         typer.echo(f"continue with: review-panel resume {info.thread_id}")
     if draft and "draft" not in (info.interrupt or {}):  # the approval pause shows it already
         _print_cost(draft)
+    _print_settings(info)
+
+
+def _print_settings(info: ThreadInfo) -> None:
+    saved = info.values.get("settings") or info.started_with
+    if not saved:
+        return
+    typer.echo(
+        "settings (fixed when the review started; `review-panel resume "
+        f"{info.thread_id} --OPTION VALUE` changes one): {', '.join(settings.describe(saved))}"
+    )
+    for change in info.values.get("settings_changes", []):
+        typer.echo(f"  changed by a resuming command: {change}")
 
 
 def _print_cost(draft: dict[str, Any]) -> None:
@@ -159,7 +197,8 @@ async def review(
         # The same lease `resume` and `approve` take: a `resume` started while this review
         # still runs is refused, instead of making every model call a second time.
         async with thread_lease(session.db, thread_id):
-            await _drive(session, {"target": text}, _config(thread_id, context, label), context)
+            config = run_config(thread_id, label, context)
+            await _drive(session, {"target": text}, config, context)
         info = await _info(session, thread_id)
     _print_info(info, as_json)
     _check_outcome(info, strict)
@@ -244,13 +283,13 @@ async def decide(
         ApprovalResponse.model_validate(response)
     except ValidationError as exc:
         raise DecisionError(f"invalid decision: {ApprovalResponse.problems(exc)}") from None
-    context = Context()
     async with open_session(db) as session:
         await _info(session, thread_id)  # an unknown thread fails here, before any lease
         # Status is judged under the lease: a thread another process is posting right now
         # looks "crashed", and the person must hear "busy", not "run resume".
         async with thread_lease(session.db, thread_id):
             info = await _info(session, thread_id)
+            context, _ = _thread_settings(info)
             payload: Any
             if _approved_not_published(info):
                 # The person already decided; the process stopped while publishing. Running
@@ -271,7 +310,7 @@ async def decide(
                         raise ThreadError(_moved_head_help(info))
                     response = {"moved_head": moved_head}
                 payload = Command(resume=response)
-            await _drive(session, payload, _config(thread_id, context), context)
+            await _drive(session, payload, run_config(thread_id), context)
         info = await _info(session, thread_id)
     if info.status == PAUSED:
         if _moved_head_question(info) and "error" not in (info.interrupt or {}):
@@ -289,32 +328,35 @@ def _moved_head_help(info: ThreadInfo) -> str:
     )
 
 
-async def resume(thread_id: str, db: str | None, *, as_json: bool, strict: bool = False) -> None:
+async def resume(
+    thread_id: str, db: str | None, *, as_json: bool, strict: bool = False, **overrides: Any
+) -> None:
+    """Run a thread on, with the settings it started with and the ``overrides`` given."""
     from langgraph.types import Command
 
     from graph.checkpointer import thread_lease
 
-    context = Context()
-    require_model_config(context)
     async with open_session(db) as session:
         await _info(session, thread_id)  # an unknown thread is reported before any lease
         async with thread_lease(session.db, thread_id):
             # Read under the lease: another process may have moved the thread on meanwhile.
             info = await _info(session, thread_id)
-            payload: Any = None  # continue where it stopped
+            context, changed = _thread_settings(info, **overrides)
+            require_model_config(context)
+            payload: Any = Command(update=changed) if changed else None  # on from where it was
             if info.status == PAUSED:
                 if not _retryable(info):
                     raise ThreadError(
                         f"thread {thread_id} is waiting for approval: use `review-panel "
                         "approve` or `review-panel reject`"
                     )
-                payload = Command(resume={"decisions": [{"type": "retry"}]})
+                payload = Command(resume={"decisions": [{"type": "retry"}]}, update=changed)
                 _err("re-running the specialist calls that failed ...")
             elif not info.next:
                 raise ThreadError(
                     f"thread {thread_id} is finished ({info.status}): nothing to resume"
                 )
-            await _drive(session, payload, _config(thread_id, context), context)
+            await _drive(session, payload, run_config(thread_id), context)
         info = await _info(session, thread_id)
     _print_info(info, as_json)
     _check_outcome(info, strict)

@@ -15,6 +15,7 @@ stored twice: as the sender's writes and in the next checkpoint).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Annotated, Any, NotRequired
 
@@ -83,6 +84,11 @@ class ReviewState(TypedDict, total=False):
     # empty for a local diff, which is ``target`` itself. Read it with ``diff_text``.
     diff: Annotated[str, DeltaChannel(latest, str)]
     plan: Plan  # written by fetch: how the specialists chunk the diff
+    # The run settings (graph.context.Context as JSON), fixed by fetch when the thread starts
+    # and read back by every later node (graph.settings); changed only by an explicit option
+    # of a resuming command, each change recorded as "name: old -> new".
+    settings: JSON
+    settings_changes: Annotated[list[str], operator.add]
     skipped: dict[str, str]  # path -> which specialists did not review it, and why
     reports: Annotated[list[JSON], merge_reports]  # contracts.ChunkReport, one per chunk
     draft: JSON  # contracts.DraftReview, written by orchestrate

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from langgraph.types import StateSnapshot
@@ -12,6 +13,7 @@ from graph.errors import ThreadError
 PAUSED = "awaiting approval"  # the one word for a thread paused at the approval interrupt
 CRASHED = "crashed"  # the process stopped mid-run (a kill, a crash, Ctrl-C): `resume` finishes it
 WRITTEN = "written"  # a local diff's approved review: kept in the thread and printed, not posted
+STARTED_WITH = "settings"  # the run-metadata key of the settings a thread started with
 FAILED = "failed"  # a step raised (a PR that 404s, say): `resume` retries it, `forget` drops it
 
 
@@ -25,6 +27,7 @@ class ThreadInfo:
     interrupt: dict[str, Any] | None
     next: tuple[str, ...]
     error: str | None
+    started_with: dict[str, Any] = field(default_factory=dict)  # settings in the run metadata
 
     def as_json(self, full: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -103,4 +106,14 @@ def from_parts(
         interrupt=interrupt,
         next=next_nodes,
         error=error,
+        started_with=_started_with(metadata),
     )
+
+
+def _started_with(metadata: dict[str, Any]) -> dict[str, Any]:
+    """The settings a CLI run recorded in its metadata (``cli.session.run_config``)."""
+    try:
+        value = json.loads(str(metadata.get(STARTED_WITH) or "{}"))
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

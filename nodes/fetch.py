@@ -22,7 +22,8 @@ from langgraph.config import get_config
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from graph.context import Context, resolve
+from graph import settings
+from graph.context import Context
 from graph.contracts import Source
 from graph.errors import ConfigError, InputError
 from graph.state import Plan, ReviewState
@@ -37,7 +38,7 @@ def make_fetch(roster: Sequence[str], prompts_dir: Path | None) -> FanOut:
     """A fetch node that starts the specialists named in ``roster``."""
 
     async def fetch(state: ReviewState, runtime: Runtime[Context]) -> Command[Any]:
-        context = resolve(runtime.context)
+        context = settings.thread_context(state, runtime)
         config = get_config()
         _check_run_concurrency(config, len(roster))
         target = state.get("target", "")
@@ -73,6 +74,7 @@ def make_fetch(roster: Sequence[str], prompts_dir: Path | None) -> FanOut:
             for name, f in plan["filters"].items()
         }
         update: dict[str, Any] = {
+            "settings": settings.snapshot(context),  # fixed for the thread from here on
             "source": source.model_dump(mode="json"),
             "plan": plan,
             "skipped": {**who_skipped(skipped), **source.not_reviewed},

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from langgraph.runtime import Runtime
 
-from graph.context import Context, resolve
+from graph.context import Context
 from graph.contracts import (
     ChunkReport,
     Coverage,
@@ -28,6 +28,7 @@ from graph.contracts import (
     Usage,
 )
 from graph.errors import ModelError
+from graph.settings import thread_context
 from graph.state import ReviewState, diff_text
 from graph.steps import ORCHESTRATOR, Node
 from nodes.specialist import context_block
@@ -41,7 +42,7 @@ FULL_FINDINGS = 40  # findings shown to the orchestrator in full; the rest are c
 
 def make_orchestrate(prompts_dir: Path | None) -> Node:
     async def orchestrate(state: ReviewState, runtime: Runtime[Context]) -> ReviewState:
-        context = resolve(runtime.context)
+        context = thread_context(state, runtime)
         source = Source.model_validate(state["source"])
         files = diffs.parse(diff_text(state))
         anchors = diffs.Anchors(files)

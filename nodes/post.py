@@ -16,8 +16,9 @@ from langgraph.config import get_config
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from graph.context import Context, resolve
+from graph.context import Context
 from graph.contracts import ApprovedReview, PostResult, Source
+from graph.settings import thread_context
 from graph.state import ReviewState
 from services import render
 
@@ -34,7 +35,7 @@ async def post(state: ReviewState, runtime: Runtime[Context]) -> ReviewState:
 
     from services.github import head_now, publish_review
 
-    context = resolve(runtime.context)
+    context = thread_context(state, runtime)
     head = await head_now(source)
     if head != source.head_sha and not _confirmed(source, head):
         return {"rejection": f"cancelled: {source.label} moved to {head[:12]} after the review"}

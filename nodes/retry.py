@@ -14,8 +14,9 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from graph.context import Context, resolve
+from graph.context import Context
 from graph.contracts import Chunk, ChunkReport, Source
+from graph.settings import thread_context
 from graph.state import ReviewState
 from graph.steps import Node
 from nodes.specialist import review_chunk
@@ -29,7 +30,7 @@ def failed_tasks(state: ReviewState) -> list[ChunkReport]:
 
 def make_retry(prompts_dir: Path | None) -> Node:
     async def retry(state: ReviewState, runtime: Runtime[Context]) -> ReviewState:
-        context = resolve(runtime.context)
+        context = thread_context(state, runtime)
         gate = asyncio.Semaphore(context.max_concurrency)
 
         async def again(report: ChunkReport) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Any
 from langgraph.func import task
 from langgraph.runtime import Runtime
 
-from graph.context import Context, resolve
+from graph.context import Context
 from graph.contracts import (
     Chunk,
     ChunkReport,
@@ -30,6 +30,7 @@ from graph.contracts import (
     Usage,
 )
 from graph.errors import AnswerCutOff, ModelError
+from graph.settings import thread_context
 from graph.state import ReviewState, SpecialistTask, diff_text
 from graph.steps import Node
 from services import citations, limits, secrets, split
@@ -51,7 +52,7 @@ def make_specialist(name: str, prompts_dir: Path | None) -> Node:
     """The node for the specialist ``name``, defined by ``prompts/<file>.yaml``."""
 
     async def review(state: ReviewState, runtime: Runtime[Context]) -> ReviewState:
-        context = resolve(runtime.context)
+        context = thread_context(state, runtime)
         source = Source.model_validate(state["source"])
         # Off the event loop: the other specialists' calls keep going out meanwhile.
         chunks = await asyncio.to_thread(_chunks, name, state)

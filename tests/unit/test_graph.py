@@ -302,3 +302,33 @@ def test_edited_text_of_a_comment_in_the_body_is_what_gets_published() -> None:
     assert [c.body for c in approved.in_body] == ["What the human wrote."]
     assert "What the human wrote." in approved.body
     assert "Drafted rationale." not in approved.body
+
+
+async def test_a_retry_reads_the_threads_settings_not_the_resuming_runs(
+    app: Any, fake_model: FakeModel
+) -> None:
+    fake_model.fail = {"performance"}
+    config = cfg()
+    started = Context(min_severity="critical", model="model-at-start")
+    await app.ainvoke({"target": SQL}, config, context=started, durability="sync")
+    state = await app.aget_state(config)
+    assert state.values["settings"]["min_severity"] == "critical"
+    assert {c["severity"] for c in state.values["draft"]["comments"]} == {"critical"}
+    fake_model.fail = set()
+    retry = Command(resume={"decisions": [{"type": "retry"}]})
+    await app.ainvoke(retry, config, context=Context(), durability="sync")  # defaults: low
+    draft = (await app.aget_state(config)).values["draft"]
+    assert draft["failures"] == []
+    assert {c["severity"] for c in draft["comments"]} == {"critical"}
+    assert draft["noise"]["min_severity"] == "critical"
+
+
+def test_a_setting_changes_only_when_given_and_the_change_is_described() -> None:
+    from graph import settings
+
+    saved = settings.snapshot(Context(min_severity="critical", model="m1"))
+    same, none = settings.change(saved, {"model": None, "min_severity": "critical"})
+    assert (same, none) == (saved, [])
+    new, changes = settings.change(saved, {"min_severity": "low"})
+    assert changes == ["min_severity: critical -> low"]
+    assert settings.restore(new).min_severity == "low" and settings.restore(new).model == "m1"
