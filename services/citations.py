@@ -55,7 +55,6 @@ class Shown:
             )
         return ""
 
-
     def keep_shown(
         self, specialist: str, findings: Sequence[ModelFinding]
     ) -> tuple[list[ModelFinding], list[str]]:

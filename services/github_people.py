@@ -1,20 +1,17 @@
-"""Who a person is on GitHub, and whether they may write to a repository.
+"""Who a person is on GitHub: the OAuth web flow the inbox signs people in with.
 
-The inbox signs people in with GitHub's OAuth web flow (an OAuth app: client id and secret)
-and asks for no scope: the user's token is used once, to learn the login, and then dropped.
-What a person may see is decided with the service's own token (``GITHUB_TOKEN``, the one
-that posts reviews) through the collaborator-permission API, which gives GitHub's legacy
-permission: ``admin`` and ``write`` (maintain shows as write) may decide on a review.
+An OAuth app (client id and secret) and no scope: the user's token is used once, to learn
+the login, and then dropped. What that person may see is decided with the service's own
+credentials through the collaborator-permission API (``services.conversation.permission``,
+the same check the PR commands use).
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from graph.errors import GitHubAuthError, GitHubNotFoundError
-from services.github import _call, _client
-
-WRITE = ("admin", "write")
+from graph.errors import GitHubAuthError
+from services.github import _call
 
 
 def authorize_url(api_url: str, client_id: str, redirect_uri: str, state: str) -> str:
@@ -58,22 +55,3 @@ def _login(api_url: str, token: str) -> str:
         return str(_call("who is signing in", lambda: g.get_user().login))
     except GitHubAuthError:
         raise GitHubAuthError("GitHub did not accept that sign-in token") from None
-
-
-async def permission(api_url: str, owner: str, repo: str, login: str) -> str:
-    """``login``'s permission on ``owner/repo``: admin, write, read or none."""
-
-    def read() -> str:
-        g = _client(api_url)
-        try:
-            repository = _call(f"{owner}/{repo}", lambda: g.get_repo(f"{owner}/{repo}"))
-            return str(
-                _call(
-                    f"permission of {login} on {owner}/{repo}",
-                    lambda: repository.get_collaborator_permission(login),
-                )
-            )
-        except GitHubNotFoundError:
-            return "none"
-
-    return await asyncio.to_thread(read)

@@ -222,4 +222,3 @@ def select(
     if restated:
         notes.append(f"{restated} finding(s) that only restated the code left out")
     return kept, notes
-

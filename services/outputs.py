@@ -107,9 +107,7 @@ def sarif(values: dict[str, Any]) -> dict[str, Any]:
             "driver": {
                 "name": "review-panel",
                 "semanticVersion": _version(),
-                "rules": [
-                    _rule(rid, [c for c in kept if _rule_id(c) == rid]) for rid in rule_ids
-                ],
+                "rules": [_rule(rid, [c for c in kept if _rule_id(c) == rid]) for rid in rule_ids],
             }
         },
         "automationDetails": {"id": "review-panel/"},

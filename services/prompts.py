@@ -71,8 +71,7 @@ class SpecialistPrompt(_PromptFile):
     # The kinds of problem this reviewer reports (slugs such as sql-injection). The answer
     # schema makes `category` one of them or `other`; without a list it is free text.
     categories: (
-        Annotated[list[Annotated[str, Field(pattern=CATEGORY_PATTERN)]], Field(min_length=1)]
-        | None
+        Annotated[list[Annotated[str, Field(pattern=CATEGORY_PATTERN)]], Field(min_length=1)] | None
     ) = None
 
     @property

@@ -15,7 +15,15 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from tests.integration.inbox_env import FLAKY_DIFF, INBOX_TOKEN, World, world
+from tests.integration.conftest import free_port
+from tests.integration.inbox_env import (
+    FLAKY_DIFF,
+    INBOX_TOKEN,
+    World,
+    start_inbox,
+    stop,
+    world,
+)
 
 pytestmark = pytest.mark.server
 
@@ -248,3 +256,44 @@ def test_retry_is_offered_where_calls_failed_and_re_runs_them(w: World) -> None:
     assert state["status"] == "awaiting approval"
     assert state["draft"]["failures"] == []
     assert 'value="retry"' not in html
+
+
+def test_a_moved_head_is_listed_and_answered_on_the_page(w: World) -> None:
+    thread_id, number = w.pull()
+    with signed_in(w) as client:
+        fields = form_fields(client.get(f"/inbox/{thread_id}").text)
+        w.github.move_head("octo", "app", number, "f" * 40)
+        answer = client.post(f"/inbox/{thread_id}/decision", data=fields)
+        assert answer.status_code == 303, answer.text[:2000]
+        listing = client.get("/inbox").text
+        page = client.get(f"/inbox/{thread_id}").text
+        assert "head moved" in listing
+        assert "moved since the review" in page and 'value="post"' in page
+        hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page))
+        answer = client.post(
+            f"/inbox/{thread_id}/decision",
+            data={"csrf": hidden["csrf"], "checkpoint": hidden["checkpoint"], "moved_head": "post"},
+        )
+        assert answer.status_code == 303, answer.text[:2000]
+    (review,) = w.github.reviews("octo", "app", number)
+    assert review["commit_id"] != "f" * 40  # posted on the commit that was reviewed
+    assert w.inbox.state(thread_id)["status"] == "posted"
+
+
+def test_review_panel_inbox_serves_threads_kept_in_postgres(w: World, postgres_url: str) -> None:
+    pg = World(w.github, w.model, w.env | {"REVIEW_PANEL_DB": postgres_url}, w.inbox)
+    pg.next_number = [900]
+    thread_id, number = pg.pull()
+    inbox = start_inbox(w.inbox.env | {"REVIEW_PANEL_DB": postgres_url}, free_port())
+    try:
+        with inbox.bearer() as client:
+            listed = [row["thread_id"] for row in client.get("/inbox").json()["paused"]]
+            assert listed == [thread_id]
+            answer = client.post(
+                f"/inbox/{thread_id}/decision", json={"decisions": [{"type": "approve"}]}
+            )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["status"] == "posted"
+    finally:
+        stop(inbox.process)
+    assert len(w.github.reviews("octo", "app", number)) == 1

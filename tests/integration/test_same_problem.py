@@ -36,7 +36,7 @@ DIFF = "\n".join(
         "",
     ]
 )
-FIX = "            \"SELECT * FROM t WHERE name = ?\", (name,))"
+FIX = '            "SELECT * FROM t WHERE name = ?", (name,))'
 
 
 def finding(start: int, end: int, severity: str, category: str, title: str, **extra: Any) -> Any:

@@ -150,9 +150,7 @@ async def test_the_orchestrator_cannot_lower_a_high_finding_nor_change_the_verdi
     assert comment["resolution"] == RESOLUTION  # its explanation stays
     assert draft["verdict"] == "REQUEST_CHANGES"
     assert draft["verdict_reason"].startswith("1 comment(s) at high or worse")
-    assert f"the orchestrator rated [{comment['id']}] low; kept at high" in " ".join(
-        draft["notes"]
-    )
+    assert f"the orchestrator rated [{comment['id']}] low; kept at high" in " ".join(draft["notes"])
 
 
 async def test_the_approver_sees_the_verdict_and_its_rule_and_can_change_it(

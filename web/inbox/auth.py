@@ -102,10 +102,10 @@ class Access:
         cached = self._permissions.get(key)
         if cached and time.monotonic() - cached[0] < PERMISSION_TTL:
             return cached[1]
-        from services.github_people import WRITE, permission
+        from services.conversation import DECIDERS, permission
 
         try:
-            allowed = await permission(api, source.owner, source.repo, who.login) in WRITE
+            allowed = await permission(api, f"{source.owner}/{source.repo}", who.login) in DECIDERS
         except GitHubError:
             return False  # not cached: GitHub may answer next time
         self._permissions[key] = (time.monotonic(), allowed)
