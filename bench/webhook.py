@@ -43,6 +43,21 @@ TOKEN = "ghp_BenchTokenNotASecret0123456789abcd"
 DIFF = (ROOT / "examples" / "sql_injection.diff").read_text()
 
 
+def cpu_seconds(pgid: int) -> float:
+    """CPU time (user + system) used so far by every process of the server's group."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, ...
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def start_server(
     env: dict[str, str], jobs: int, workdir: Path
 ) -> tuple[subprocess.Popen[bytes], str]:
@@ -134,6 +149,7 @@ def main() -> None:
                     events.body_of(events.pull_request(pr, "opened", github.base_url))
                     for pr in pulls
                 ]
+                cpu_before = cpu_seconds(process.pid)
                 began = time.perf_counter()
                 answers = asyncio.run(burst(url, bodies))
                 sent = time.perf_counter() - began
@@ -152,6 +168,7 @@ def main() -> None:
                     time.sleep(0.05)
                 all_ready = time.perf_counter() - began
                 done = ready()
+                cpu = cpu_seconds(process.pid) - cpu_before
             finally:
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait(timeout=30)
@@ -170,6 +187,11 @@ def main() -> None:
         f"jobs at once)" + (f" -> {all_ready / ideal:.2f}x" if ideal else "")
     )
     print(f"model calls: {len(model.requests)}; most in flight at once: {model.max_in_flight}")
+    print(
+        f"server CPU: {cpu:.1f} s for {args.prs} reviews ({cpu / args.prs * 1000:.0f} ms each, "
+        f"webhook to draft); load average while measured: {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cores"
+    )
     first = [t - began for t, who in calls if who != "orchestrator"]
     last = [t - began for t, who in calls if who == "orchestrator"]
     if first and last:
