@@ -6,7 +6,8 @@ compared in constant time (401 otherwise; 503 while no secret is configured); th
 JSON (400). Then ``team.events.decide`` says what it is: ``ping`` gets 200, an event that
 asks for nothing 202 with the reason, a redelivery (same ``X-GitHub-Delivery``) 202 and
 nothing new. Anything else is accepted (202) and carried out in the background by
-``team.handler.Handler``, whose reviews are runs on LangGraph's server.
+``team.handler.Handler``, whose reviews are runs on LangGraph's server. The server's loop
+gets a thread pool sized for the blocking PyGithub calls that work makes (``_enough_threads``).
 """
 
 from __future__ import annotations
