@@ -113,11 +113,12 @@ def test_approval_while_another_process_posts_is_refused_at_once(
     env: dict[str, str], github_server: GitHubServer
 ) -> None:
     thread = paused_thread(env)
-    github_server.hang_next("POST", POST, seconds=8)
+    released = github_server.hang_next("POST", POST, seconds=120)
     first = spawn(env, "approve", thread, "--json")
     wait_for_review(github_server)  # the first is mid-post, inside its lease
     late = [spawn(env, "approve", thread), spawn(env, "resume", thread)]
-    refused = [finish(p) for p in late]
+    refused = [finish(p) for p in late]  # while the first still waits for GitHub's answer
+    released.set()
     code, out, err = finish(first)
     assert code == 0, err
     assert json.loads(out)["status"] == "posted"

@@ -176,6 +176,7 @@ class _Fault:
     after_apply: bool
     status: int | None  # None: drop the connection
     hang: float = 0.0  # seconds to stall before answering (after applying the request)
+    release: threading.Event | None = None  # set by the test to end the stall early
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -300,6 +301,9 @@ class GitHubServer(OAuthEndpoints, TeamEndpoints):
         if self._httpd is None or self._thread is None:
             return
         self._httpd.shutdown()
+        for fault in self._faults:  # a held answer ends with the server
+            if fault.release is not None:
+                fault.release.set()
         for conn in list(self._conns):
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
@@ -432,11 +436,17 @@ class GitHubServer(OAuthEndpoints, TeamEndpoints):
             pattern = re.compile(path_regex)
             self._faults.append(_Fault(method.upper(), pattern, count, after_apply, None))
 
-    def hang_next(self, method: str, path_regex: str, seconds: float) -> None:
-        """Carry out the next matching request, then stall ``seconds`` before answering."""
+    def hang_next(self, method: str, path_regex: str, seconds: float) -> threading.Event:
+        """Carry out the next matching request, then stall before answering: ``seconds`` at
+        most, or until the test sets the returned event (to hold a client mid-request for
+        exactly as long as the test needs, whatever the machine's load)."""
+        release = threading.Event()
         with self._lock:
             pattern = re.compile(path_regex)
-            self._faults.append(_Fault(method.upper(), pattern, 1, True, 200, hang=seconds))
+            self._faults.append(
+                _Fault(method.upper(), pattern, 1, True, 200, hang=seconds, release=release)
+            )
+        return release
 
     def _track(self, conn: socket.socket, *, add: bool) -> None:
         with self._lock:
@@ -463,7 +473,8 @@ class GitHubServer(OAuthEndpoints, TeamEndpoints):
         if fault is not None and fault.hang:
             # The request was carried out; the answer is held back, so a test can kill the
             # client in the window between "GitHub has it" and "the client knows it".
-            time.sleep(fault.hang)
+            assert fault.release is not None
+            fault.release.wait(fault.hang)
             fault = None
         if fault is not None and fault.status is None:
             h.close_connection = True  # no status line at all: the client sees a hang-up
