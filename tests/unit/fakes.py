@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,8 @@ class FakeModel:
     in_flight: int = 0
     max_in_flight: int = 0
     delay: float = 0.0
+    together: int = 0  # if set, a call waits (10 s at most) until this many are in flight
+    _all_in: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def __call__(
         self,
@@ -50,6 +53,12 @@ class FakeModel:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
+            if self.in_flight >= self.together:
+                self._all_in.set()
+            if self.together and who != "orchestrator":
+                # Concurrent calls all get here before any returns; sequential ones time out.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._all_in.wait(), timeout=10)
             await asyncio.sleep(self.delay)
         finally:
             self.in_flight -= 1

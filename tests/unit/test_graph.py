@@ -76,7 +76,7 @@ async def test_progress_updates_stream_under_the_step_names(fake_model: FakeMode
 async def test_specialists_run_concurrently_and_orchestrator_once(
     app: Any, fake_model: FakeModel
 ) -> None:
-    fake_model.delay = 0.05
+    fake_model.together = 3  # each specialist's call waits until all three are in flight
     _, state = await review(app)
     who = fake_model.who_called()
     assert sorted(who[:3]) == ["performance", "security", "style"]
