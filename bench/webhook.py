@@ -59,7 +59,7 @@ def cpu_seconds(pgid: int) -> float:
 
 
 def start_server(
-    env: dict[str, str], jobs: int, workdir: Path
+    env: dict[str, str], jobs: int, workdir: Path, allow_blocking: bool = False
 ) -> tuple[subprocess.Popen[bytes], str]:
     config = hermetic_config(ROOT / "langgraph.json", workdir)
     port = free_port()
@@ -75,6 +75,7 @@ def start_server(
         str(port),
         "--no-browser",
         "--no-reload",
+        *(["--allow-blocking"] if allow_blocking else []),
         "--n-jobs-per-worker",
         str(jobs),
     ]
@@ -121,6 +122,11 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=1.0, help="model latency L, seconds")
     parser.add_argument("--prs", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=30, help="langgraph dev jobs per worker")
+    parser.add_argument(
+        "--allow-blocking",
+        action="store_true",
+        help="without langgraph dev's blocking-call detection (which production does not run)",
+    )
     args = parser.parse_args()
 
     calls: list[tuple[float, str]] = []  # (arrival, who) of every model call
@@ -143,7 +149,7 @@ def main() -> None:
             "GITHUB_WEBHOOK_SECRET": SECRET,
         }
         with tempfile.TemporaryDirectory() as tmp:
-            process, url = start_server(env, args.jobs, Path(tmp))
+            process, url = start_server(env, args.jobs, Path(tmp), args.allow_blocking)
             try:
                 bodies = [
                     events.body_of(events.pull_request(pr, "opened", github.base_url))
