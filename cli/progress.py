@@ -46,9 +46,10 @@ def step(node: str, value: Any) -> None:
         say("fetched the diff; specialists reviewing ...")
     elif node == steps.REVIEW_TASK:  # one model call's report, as soon as it is back
         report_line(ChunkReport.model_validate(value))
-    elif node == steps.RETRY:
-        for raw in value.get("reports", []):
-            report_line(ChunkReport.model_validate(raw))
+    elif node == steps.RETRY:  # each retried call had its line as its task returned
+        reports = [ChunkReport.model_validate(r) for r in value.get("reports", [])]
+        still = sum(r.status == "failed" for r in reports)
+        say(f"  retried {len(reports)} call(s): {len(reports) - still} answered, {still} failed")
     elif node == steps.ORCHESTRATE and "draft" in value:
         say(orchestrator_line(DraftReview.model_validate(value["draft"])))
     elif node == steps.POST and value.get("result"):

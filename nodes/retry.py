@@ -3,14 +3,15 @@
 Reached when the person answers the approval pause with ``{"type": "retry"}`` (or runs
 ``review-panel resume`` on a paused thread whose draft has failures). Reports of calls that
 succeeded stay as they are, so nothing is paid for twice; each retried report replaces the
-failed one (see ``graph.state.merge_reports``) and ``orchestrate`` writes a new draft.
+failed one (see ``graph.state.merge_reports``) and ``orchestrate`` writes a new draft. The
+calls take the specialists' own path (``nodes.specialist.review_one_chunk``): durable tasks
+under the run's shared limiter.
 """
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 from langgraph.runtime import Runtime
 
@@ -19,7 +20,8 @@ from graph.contracts import Chunk, ChunkReport, Source
 from graph.settings import thread_context
 from graph.state import ReviewState
 from graph.steps import Node
-from nodes.specialist import review_chunk
+from nodes.specialist import review_one_chunk
+from services import limits
 from services.prompts import load_specialist
 
 
@@ -30,21 +32,27 @@ def failed_tasks(state: ReviewState) -> list[ChunkReport]:
 
 def make_retry(prompts_dir: Path | None) -> Node:
     async def retry(state: ReviewState, runtime: Runtime[Context]) -> ReviewState:
+        # The specialists' own path: each call is a durable task (a crash during the retry
+        # repeats only the calls that had not returned) under the run's shared limiter
+        # (REVIEW_PANEL_MAX_CONCURRENCY and REVIEW_PANEL_MAX_RPS hold for retries too).
         context = thread_context(state, runtime)
-        gate = asyncio.Semaphore(context.max_concurrency)
-
-        async def again(report: ChunkReport) -> dict[str, Any]:
+        info = runtime.execution_info
+        limiter = limits.shared(
+            info.checkpoint_id if info else None, context.max_concurrency, context.max_rps
+        )
+        failed = failed_tasks(state)
+        names = list(dict.fromkeys(r.specialist for r in failed))
+        loaded = await asyncio.gather(
+            *(asyncio.to_thread(load_specialist, n, prompts_dir) for n in names)
+        )
+        prompts = dict(zip(names, loaded, strict=True))
+        calls = []
+        for report in failed:
             assert report.task is not None
-            async with gate:
-                prompt = await asyncio.to_thread(load_specialist, report.specialist, prompts_dir)
-                result = await review_chunk(
-                    prompt,
-                    Chunk.model_validate(report.task["chunk"]),
-                    Source.model_validate(report.task["source"]),
-                    context,
-                )
-            return result.model_dump(mode="json")
-
-        return {"reports": list(await asyncio.gather(*map(again, failed_tasks(state))))}
+            chunk = Chunk.model_validate(report.task["chunk"])
+            source = Source.model_validate(report.task["source"])
+            prompt = prompts[report.specialist]
+            calls.append(review_one_chunk(prompt, chunk, source, context, limiter))
+        return {"reports": list(await asyncio.gather(*calls))}
 
     return retry

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 
@@ -28,6 +31,22 @@ def env(cli_env: dict[str, str]) -> dict[str, str]:
 
 def _calls(server: ModelServer) -> Counter[str]:
     return Counter(which(r) for r in server.requests)
+
+
+def _wait_for_saved_results(db: Path, count: int, deadline: float) -> None:
+    """Until ``count`` model calls' task results are rows of the checkpoint database."""
+    while time.monotonic() < deadline:
+        try:
+            with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
+                (saved,) = conn.execute(
+                    "SELECT count(*) FROM writes WHERE channel = '__return__'"
+                ).fetchone()
+        except sqlite3.OperationalError:  # the file or table is not there yet
+            saved = 0
+        if saved >= count:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"fewer than {count} task results were saved in {db}")
 
 
 def _kill_while(server: ModelServer, env: dict[str, str], stuck: str) -> str:
@@ -58,7 +77,7 @@ def _kill_while(server: ModelServer, env: dict[str, str], stuck: str) -> str:
         if calls[stuck] >= 1 and all(calls[o] >= 1 for o in others):
             break
         time.sleep(0.02)
-    time.sleep(0.5)  # the finished calls' results reach the checkpoint
+    _wait_for_saved_results(Path(env["REVIEW_PANEL_DB"]), len(others), deadline)
     proc.send_signal(signal.SIGKILL)
     proc.communicate()
     release.set()
