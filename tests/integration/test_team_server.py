@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -230,9 +231,18 @@ async def test_a_signed_pull_request_gets_a_draft_and_a_pending_status_with_the_
     assert github.reviews("octo", "team", 2) == []  # nothing posted before a person decides
 
     # A redelivery (same GUID), and the same head in another delivery, start nothing new.
-    assert deliver.opened(pr, delivery="delivery-2").status_code == 202
-    assert deliver.opened(pr, "reopened").status_code == 202
-    await asyncio.sleep(0)  # let nothing hide: the checks below read the server's records
+    again = deliver.opened(pr, delivery="delivery-2")
+    assert (again.status_code, again.json()["message"]) == (
+        202,
+        "ignored: delivery delivery-2 was already taken",
+    )
+    assert deliver.opened(pr, "reopened", delivery="delivery-2b").status_code == 202
+    await asyncio.to_thread(
+        wait_for,
+        "the reopened delivery to be handled",
+        lambda: f"delivery-2b: exists: thread {thread}" in service.output(tail=200_000),
+        service,
+    )
     runs = await sdk.runs.list(thread)
     assert len(runs) == 1
 
@@ -439,3 +449,19 @@ async def test_a_push_after_a_posted_review_is_reviewed_incrementally_without_re
     )
     second = github.reviews("octo", "team", 9)[1]
     assert [c["path"] for c in second["comments"]] == ["app/more.py"]
+
+
+def test_no_token_or_webhook_secret_reaches_the_server_log_or_a_status(
+    service: DevServer, github: GitHubServer
+) -> None:
+    """Runs last in this module: everything above has been logged and posted by now."""
+    log = service.output(tail=10_000_000)
+    assert "review-panel webhook delivery" in log  # the outcomes are logged ...
+    assert TOKEN not in log and SECRET not in log  # ... the secrets are not
+    texts = [
+        json.dumps(s)
+        for pr in github._pulls.values()
+        for sha in pr.diffs
+        for s in github.statuses(pr.owner, pr.repo, sha)
+    ]
+    assert texts and not any(TOKEN in t or SECRET in t for t in texts)
