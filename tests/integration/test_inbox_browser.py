@@ -61,6 +61,24 @@ def press_enter(browser: Any, element: Any) -> None:
     WebDriverWait(browser, 30).until(expected_conditions.staleness_of(old))
 
 
+def assert_every_control_is_labelled(browser: Any) -> None:
+    """Each field a person fills is named for a screen reader and reachable with Tab."""
+    controls = browser.find_elements(
+        By.CSS_SELECTOR, "main textarea, main input:not([type=hidden]), main button"
+    )
+    assert controls
+    for control in controls:
+        assert control.get_attribute("tabindex") in (None, "0"), control.get_attribute("name")
+        if control.tag_name == "button":
+            assert control.text.strip()
+            continue
+        own = control.get_attribute("id")
+        labelled = (own and browser.find_elements(By.CSS_SELECTOR, f'label[for="{own}"]')) or (
+            control.find_elements(By.XPATH, "ancestor::label")
+        )
+        assert labelled, control.get_attribute("name")
+
+
 def text(browser: Any) -> str:
     return str(browser.find_element(By.TAG_NAME, "body").text)
 
@@ -110,6 +128,7 @@ def test_edit_one_comment_drop_one_and_approve_by_keyboard_posts_exactly_one_rev
     assert edited["path"] in page and edited["title"] in page
     browser.set_window_size(*TALL)
     browser.save_screenshot(str(DOCS / "draft.png"))
+    assert_every_control_is_labelled(browser)
 
     browser.find_element(
         By.CSS_SELECTOR, f'input[name="action.{edited["id"]}"][value="edit"]'
@@ -224,8 +243,8 @@ def test_a_hostile_finding_renders_as_inert_text(browser: Any, w: World) -> None
     sign_in_with_link(browser, w)
     browser.get(f"{w.inbox.url}/inbox/{thread_id}")
     page = text(browser)
-    assert SCRIPT in page  # shown, character for character
-    assert LINK in page and IMG in page
+    assert SCRIPT in page  # the title, shown character for character
+    assert LINK in page and IMG in page  # the rationale
     main = browser.find_element(By.TAG_NAME, "main")
     assert main.find_elements(By.TAG_NAME, "script") == []
     assert main.find_elements(By.TAG_NAME, "img") == []
