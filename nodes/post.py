@@ -4,8 +4,11 @@ For a pull request the review goes to GitHub with its inline comments; ``service
 finds a review this thread already posted by its marker, so a retry, or a crash after the
 request and before the checkpoint, never posts twice. If the PR's head moved since the review,
 the node asks the person (an interrupt, before anything is written) whether to post on the
-reviewed commit or cancel. For a local diff the final review is kept in state as markdown;
-the CLI prints it and writes ``--out``.
+reviewed commit or cancel. The check reads GitHub before that interrupt, and the node runs
+again from its top when the person answers, so the read is a LangGraph task (``head_seen``):
+its answer is checkpointed, and the resumed node gets back the head the question named, not
+whatever GitHub says a second time. For a local diff the final review is kept in state as
+markdown; the CLI prints it and writes ``--out``.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.config import get_config
+from langgraph.func import task
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
@@ -33,16 +37,30 @@ async def post(state: ReviewState, runtime: Runtime[Context]) -> ReviewState:
         result = PostResult(destination="local", markdown=markdown)
         return {"result": result.model_dump(mode="json")}
 
-    from services.github import head_now, publish_review
+    from services.github import publish_review
 
     context = thread_context(state, runtime)
-    head = await head_now(source)
-    if head != source.head_sha and not _confirmed(source, head):
-        return {"rejection": f"cancelled: {source.label} moved to {head[:12]} after the review"}
+    head = await head_seen(source)
+    notes: list[str] = []
+    if head != source.head_sha:
+        if not _confirmed(source, head):
+            return {"rejection": f"cancelled: {source.label} moved to {head[:12]} after the review"}
+        notes.append(
+            f"posted on the reviewed commit {str(source.head_sha)[:12]}, as asked, although "
+            f"{source.label} had moved to {head[:12]}"
+        )
     thread_id = str(get_config().get("configurable", {}).get("thread_id", "unknown"))
     result = await publish_review(source, approved, thread_id, context)
-    result = result.model_copy(update={"markdown": markdown})
+    result = result.model_copy(update={"markdown": markdown, "notes": notes + result.notes})
     return {"result": result.model_dump(mode="json")}
+
+
+@task
+async def head_seen(source: Source) -> str:
+    """The PR's head as the moved-head check saw it; saved, so a resume asks nothing new."""
+    from services.github import head_now
+
+    return await head_now(source)
 
 
 def _confirmed(source: Source, head: str) -> bool:

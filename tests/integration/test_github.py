@@ -345,6 +345,21 @@ def test_moved_head_asks_the_person(
         assert json.loads(second.stdout)["status"] == "rejected"
 
 
+def test_the_moved_head_answer_refers_to_the_head_the_question_named(
+    env: dict[str, str], github_server: GitHubServer
+) -> None:
+    started = review(env)
+    github_server.move_head("octo", "demo", 7, "f" * 40)
+    asked = run_cli("approve", started["thread_id"], env=env)
+    assert asked.returncode == 4 and "to ffffffffffff" in asked.stderr
+    github_server.move_head("octo", "demo", 7, "e" * 40)  # it moves again before the answer
+    answered = approve(env, started["thread_id"], "--moved-head", "post")
+    (posted,) = github_server.reviews("octo", "demo", 7)
+    assert posted["commit_id"] not in ("f" * 40, "e" * 40)  # the reviewed commit
+    (note,) = [n for n in answered["result"]["notes"] if "as asked" in n]
+    assert "had moved to ffffffffffff" in note
+
+
 def test_token_never_reaches_the_database_logs_or_output(
     env: dict[str, str], github_server: GitHubServer
 ) -> None:
