@@ -22,7 +22,6 @@ Nothing here asserts; rows that miss their target say so.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import math
 import os
 import statistics
@@ -79,12 +78,19 @@ class Timeline:
     """When each model request arrived, and whose it was; answers every call like the model."""
 
     arrivals: list[tuple[float, str]] = field(default_factory=list)
+    pid: int | None = None  # the reviewer process, whose CPU time is read at each arrival
+    cpu: list[float] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, request: ChatRequest) -> Reply:
         with self._lock:
             self.arrivals.append((time.monotonic(), which(request)))
+            self.cpu.append(_cpu_seconds(self.pid))
         return answer(request)
+
+    def cpu_between_requests(self) -> float:
+        """CPU seconds the reviewer spent from its first model request to its last one."""
+        return self.cpu[-1] - self.cpu[0] if self.cpu else 0.0
 
     def specialist_calls(self) -> int:
         return sum(1 for _, who in self.arrivals if who not in ("orchestrator", "unknown"))
@@ -101,6 +107,20 @@ class Timeline:
         return out
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    """User plus system CPU seconds of process ``pid`` so far (all its threads)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
 @dataclass
 class ModelTime:
     label: str
@@ -109,6 +129,7 @@ class ModelTime:
     model_time: float
     calls: int
     starts: dict[str, float]
+    cpu: float  # the reviewer's CPU seconds between its first and last model request
 
     @property
     def ideal(self) -> float:
@@ -125,24 +146,43 @@ def _serve(github: GitHubServer, how: str) -> None:
     github.max_diff_lines = github.max_diff_files = limit
 
 
-async def model_time(
+def model_time(
     label: str, text: str, latency: float, concurrency: int, how: str = "local"
 ) -> ModelTime:
-    """Review ``text`` (``how``: local, pr, or pr-refused) and time its model calls."""
+    """Review ``text`` (``how``: local, pr, or pr-refused) with ``review-panel review``.
+
+    The reviewer runs as its own process, as it does for a user: the loopback servers'
+    threads (which parse every request to answer it) stay in this one and never hold the
+    reviewer's interpreter lock.
+    """
     timeline = Timeline()
     with (
-        harness.servers(latency) as (model, github),
+        harness._no_nagle(),
+        ModelServer(timeline, latency=latency) as model,
+        GitHubServer(token=harness.GITHUB_TOKEN) as github,
         tempfile.TemporaryDirectory() as tmp,
     ):
         _serve(github, how)
         github.add_pull("octo", "bench", 1, text, title=label)
-        target = text if how == "local" else "octo/bench#1"
-        # warm-up on a small diff: imports and the first connection are start-up, not this
-        await harness.review(large_pr(10, 200), Path(tmp) / "warm.sqlite", approve=False)
-        model.handler = timeline
-        await harness.review(
-            target, Path(tmp) / "r.sqlite", approve=False, max_concurrency=concurrency
+        env = _cli_env(model, Path(tmp) / "r.sqlite")
+        env |= {
+            "GITHUB_API_URL": github.base_url,
+            "GITHUB_TOKEN": harness.GITHUB_TOKEN,
+            "REVIEW_PANEL_MAX_CONCURRENCY": str(concurrency),
+        }
+        target = "octo/bench#1"
+        if how == "local":
+            target = str(Path(tmp) / "change.diff")
+            Path(target).write_bytes(text.encode("utf-8"))
+        proc = subprocess.Popen(
+            reviewer("review", target),
+            env=code_env(env),
+            cwd=CODE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
+        timeline.pid = proc.pid
+        proc.wait(timeout=600)
     return ModelTime(
         label,
         latency,
@@ -150,6 +190,7 @@ async def model_time(
         timeline.model_time(latency),
         timeline.specialist_calls(),
         timeline.first_by_specialist(),
+        timeline.cpu_between_requests(),
     )
 
 
@@ -158,11 +199,26 @@ def _model_time_row(m: ModelTime, how: str, target: float) -> Row:
     return Row(
         f"model time / ideal, L = {m.latency:g} s, C = {m.concurrency}: {m.label}, {how}",
         f"{m.ratio:.3f} ({m.model_time:.2f} s; {m.calls} calls, ideal {m.ideal:.1f} s; "
-        f"first requests at {starts} s)",
+        f"first requests at {starts} s; reviewer CPU from first to last request "
+        f"{m.cpu:.2f} s)",
         "",
         f"<= {target:.2f}",
         m.ratio > target,
     )
+
+
+# The code under test: this checkout, or another one (``--code DIR``) to compare before and
+# after a change with the same servers, diffs and load. ``python -m cli`` is the same
+# program as the ``review-panel`` script.
+CODE = ROOT
+
+
+def reviewer(*args: str) -> list[str]:
+    return [sys.executable, "-m", "cli", *args]
+
+
+def code_env(env: dict[str, str]) -> dict[str, str]:
+    return {**env, "PYTHONPATH": str(CODE)}
 
 
 HOW = {
@@ -172,7 +228,7 @@ HOW = {
 }
 
 
-async def model_times(repeat: int, quick: bool) -> list[Row]:
+def model_times(repeat: int, quick: bool) -> list[Row]:
     real = real_diff()
     cases: list[tuple[str, str | None, str]] = [
         (REAL_LABEL, real, "local"),
@@ -190,10 +246,11 @@ async def model_times(repeat: int, quick: bool) -> list[Row]:
             if latency > 1 and how == "pr":
                 continue  # the slow setting: the local diff and the refused PR suffice
             runs = [
-                await model_time(label, text, latency, concurrency, how)
+                model_time(label, text, latency, concurrency, how)
                 for _ in range(repeat if latency < 1 else 1)
             ]
-            best = statistics.median_low(sorted(runs, key=lambda m: m.ratio))
+            runs.sort(key=lambda m: m.ratio)
+            best = runs[(len(runs) - 1) // 2]  # the median run (the lower of two)
             rows.append(_model_time_row(best, HOW[how], target))
     return rows
 
@@ -207,10 +264,9 @@ def _first_request(args: list[str], env: dict[str, str], model: ModelServer) -> 
         return answer(request)
 
     model.handler = handler
-    exe = Path(sys.executable).with_name("review-panel")
     started = time.monotonic()
     subprocess.run(
-        [str(exe), *args], env=env, cwd=ROOT, capture_output=True, timeout=300, check=False
+        reviewer(*args), env=code_env(env), cwd=CODE, capture_output=True, timeout=300, check=False
     )
     return first[0] - started if first else None
 
@@ -254,11 +310,10 @@ def startup(repeat: int) -> list[Row]:
 
 def _child_usage(args: list[str], env: dict[str, str]) -> tuple[float, int]:
     """CPU seconds (user + system) of one ``review-panel`` process, and its exit code."""
-    exe = Path(sys.executable).with_name("review-panel")
     proc = subprocess.Popen(
-        [str(exe), *args],
-        env=env,
-        cwd=ROOT,
+        reviewer(*args),
+        env=code_env(env),
+        cwd=CODE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -267,12 +322,30 @@ def _child_usage(args: list[str], env: dict[str, str]) -> tuple[float, int]:
     return usage.ru_utime + usage.ru_stime, proc.returncode
 
 
+# What any review imports before it reads a line: charged to start-up, not to the diff.
+_IMPORTS = (
+    "import cli.app, cli.session, graph.workflow, langchain_openai, "
+    "langgraph.checkpoint.sqlite.aio, unidiff, yaml"
+)
+
+
+def _import_cpu(env: dict[str, str], repeat: int) -> float:
+    exe = Path(sys.executable)
+    runs = []
+    for _ in range(repeat):
+        proc = subprocess.Popen([str(exe), "-c", _IMPORTS], env=code_env(env), cwd=CODE)
+        _, _, usage = os.wait4(proc.pid, 0)
+        runs.append(usage.ru_utime + usage.ru_stime)
+    return statistics.median(runs)
+
+
 def cpu(repeat: int) -> list[Row]:
     """CPU seconds per 1,000 changed lines of a whole review (L = 0), per diff."""
     cases = [(REAL_LABEL, real_diff()), (GENERATED_LABEL, large_pr())]
     rows = []
     with ModelServer(answer) as model, tempfile.TemporaryDirectory() as tmp:
         env = _cli_env(model, Path(tmp) / "r.sqlite")
+        imports = _import_cpu(env, repeat)
         for label, text in cases:
             if text is None:
                 rows.append(Row(f"CPU: {label}", f"not measured: no {REAL_DIFF}", "", ""))
@@ -286,7 +359,9 @@ def cpu(repeat: int) -> list[Row]:
             rows.append(
                 Row(
                     f"CPU seconds per 1,000 changed lines, L = 0, whole process: {label}",
-                    f"{1000 * seconds / lines:.3f} ({seconds:.2f} s for {lines:,} lines)",
+                    f"{1000 * seconds / lines:.3f} ({seconds:.2f} s for {lines:,} lines; "
+                    f"without the {imports:.2f} s of imports: "
+                    f"{1000 * (seconds - imports) / lines:.3f})",
                     "",
                     "as low as the profile allows",
                 )
@@ -304,11 +379,10 @@ def memory() -> list[Row]:
         env = _cli_env(model, Path(tmp) / "r.sqlite")
         path = Path(tmp) / "huge.diff"
         path.write_text(text, encoding="utf-8")
-        exe = Path(sys.executable).with_name("review-panel")
         proc = subprocess.run(
-            [str(timer), "-f", "maxrss=%M", str(exe), "review", str(path)],
-            env=env,
-            cwd=ROOT,
+            [str(timer), "-f", "maxrss=%M", *reviewer("review", str(path))],
+            env=code_env(env),
+            cwd=CODE,
             capture_output=True,
             text=True,
             timeout=900,
@@ -329,7 +403,7 @@ def memory() -> list[Row]:
 
 
 MEASURES: dict[str, Callable[[argparse.Namespace], list[Row]]] = {
-    "model-time": lambda a: asyncio.run(model_times(a.repeat, a.quick)),
+    "model-time": lambda a: model_times(a.repeat, a.quick),
     "startup": lambda a: startup(a.repeat),
     "cpu": lambda a: cpu(a.repeat),
     "memory": lambda a: memory(),
@@ -341,7 +415,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement")
     parser.add_argument("--quick", action="store_true", help="only L = 0.5 s for model time")
     parser.add_argument("--only", choices=sorted(MEASURES), action="append", help="a measure")
+    parser.add_argument("--code", type=Path, help="review with the code in DIR (a checkout)")
     args = parser.parse_args()
+    global CODE
+    CODE = (args.code or ROOT).resolve()
     started = time.monotonic()
     rows: list[Row] = []
     for name in args.only or list(MEASURES):

@@ -9,10 +9,13 @@ with the code of their ``ReviewPanelError`` class: every command runs its work t
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
 import json
 import sys
+import threading
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -65,6 +68,29 @@ def _run(coro: Coroutine[Any, Any, T], *, check_settings: bool = True) -> T:
         fail(exc)
 
 
+@contextlib.contextmanager
+def _warm_imports(*modules: str) -> Iterator[None]:
+    """Import ``modules`` in a background thread while the review starts.
+
+    The model client (langchain-openai and the OpenAI SDK) is the largest import of a
+    review and is needed only by the first model call; imported here, it loads while the
+    main thread waits on the disk, GitHub and its own imports, instead of after all that.
+    The thread is joined before the command ends, so no import is cut short at exit.
+    """
+
+    def load() -> None:
+        for name in modules:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(name)
+
+    thread = threading.Thread(target=load, name="warm-imports", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+
+
 @app.command()
 def review(
     target: Annotated[
@@ -109,22 +135,26 @@ def review(
     strict: StrictOption = False,
 ) -> None:
     """Run the panel on TARGET and pause for approval; prints the draft and the thread id."""
-    from cli import session
+    from services.pullref import parse_pull_ref
 
-    _run(
-        session.review(
-            target,
-            db,
-            as_json=as_json,
-            strict=strict,
-            model=model,
-            structured_output=structured_output,
-            max_concurrency=max_concurrency,
-            min_severity=min_severity,
-            min_confidence=min_confidence,
-            max_inline_comments=max_comments,
+    pull_request = parse_pull_ref(target) is not None
+    with _warm_imports("langchain_openai", *(["github"] if pull_request else [])):
+        from cli import session
+
+        _run(
+            session.review(
+                target,
+                db,
+                as_json=as_json,
+                strict=strict,
+                model=model,
+                structured_output=structured_output,
+                max_concurrency=max_concurrency,
+                min_severity=min_severity,
+                min_confidence=min_confidence,
+                max_inline_comments=max_comments,
+            )
         )
-    )
 
 
 @app.command()

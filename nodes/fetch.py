@@ -13,6 +13,7 @@ A pull request's diff is kept in state once; a local diff already is the target.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,8 @@ from graph.errors import ConfigError, InputError
 from graph.state import Plan, ReviewState
 from graph.steps import FanOut
 from services import diff as diffs
-from services import injection
+from services import injection, model
+from services.model import ModelChoice
 from services.prompts import load_roster
 from services.pullref import parse_pull_ref
 
@@ -41,6 +43,11 @@ def make_fetch(roster: Sequence[str], prompts_dir: Path | None) -> FanOut:
         context = settings.thread_context(state, runtime)
         config = get_config()
         _check_run_concurrency(config, len(roster))
+        # The model client is built meanwhile, in a worker thread (see services.model.warm).
+        warming = asyncio.ensure_future(
+            model.warm(context, ModelChoice(context.model, context.temperature))
+        )
+        warming.add_done_callback(lambda t: t.cancelled() or t.exception())  # never unread
         target = state.get("target", "")
         ref = parse_pull_ref(target)
         if ref is not None:
@@ -55,8 +62,6 @@ def make_fetch(roster: Sequence[str], prompts_dir: Path | None) -> FanOut:
             source, text = Source(kind="local", label=str(label)), target
         if not text.strip():
             raise InputError("the target is empty: give a unified diff or owner/repo#123")
-        files = diffs.parse(text)
-        source.warnings.extend(injection.scan(files, source.title, source.body))
         prompts = {p.name: p for p in await asyncio.to_thread(load_roster, prompts_dir)}
         plan = Plan(
             chunk_tokens=context.chunk_tokens,
@@ -69,10 +74,10 @@ def make_fetch(roster: Sequence[str], prompts_dir: Path | None) -> FanOut:
                 for name in roster
             },
         )
-        skipped = {
-            name: diffs.select(files, f["include"], f["exclude"])[1]
-            for name, f in plan["filters"].items()
-        }
+        # The CPU work (parsing, scanning, rendering) runs off the event loop, which
+        # LangGraph's server shares with other runs.
+        warnings, skipped = await asyncio.to_thread(_prepare, text, source, plan)
+        source.warnings.extend(warnings)
         update: dict[str, Any] = {
             "settings": settings.snapshot(context),  # fixed for the thread from here on
             "source": source.model_dump(mode="json"),
@@ -83,6 +88,8 @@ def make_fetch(roster: Sequence[str], prompts_dir: Path | None) -> FanOut:
             update["diff"] = text
             if state.get("since"):
                 update["posted"] = posted
+        with contextlib.suppress(Exception):  # a client that cannot be built fails its calls
+            await warming
         return Command(update=update, goto=list(roster))
 
     return fetch
@@ -97,6 +104,25 @@ async def _incremental(source: Source, since: str) -> tuple[str | None, list[dic
         source.compared_to = since
     source.warnings.append(note)
     return diff, await incremental.posted(source)
+
+
+def _prepare(text: str, source: Source, plan: Plan) -> tuple[list[str], dict[str, dict[str, str]]]:
+    """Parse the diff, scan it for injection, and render what the specialists will read.
+
+    Returns the approver's warnings and, per specialist, the files it skips and why. Every
+    file some specialist reads is rendered here, once (``services.diff`` keeps it with the
+    parsed file), so the specialists, which start together next, only group files into
+    chunks and all send their first calls at once instead of one after another.
+    """
+    files = diffs.parse(text)
+    warnings = injection.scan(files, source.title, source.body)
+    skipped: dict[str, dict[str, str]] = {}
+    read: dict[str, diffs.FileChange] = {}
+    for name, f in plan["filters"].items():
+        chosen, skipped[name] = diffs.select(files, f["include"], f["exclude"])
+        read.update((c.path, c) for c in chosen)
+    diffs.prerender(read.values(), plan["chunk_tokens"])
+    return warnings, skipped
 
 
 def who_skipped(skipped: dict[str, dict[str, str]]) -> dict[str, str]:

@@ -58,7 +58,9 @@ def make_orchestrate(prompts_dir: Path | None) -> Node:
         roster = await asyncio.to_thread(load_roster, prompts_dir)
         quiet, quiet_notes = await noise.settings(context, source)
         scales = {p.name: p.severities for p in roster if p.severities}
-        kept, dropped = noise.select(findings, quiet, noise.code_lines(files), scales)
+        cited = {f.path for f in findings}  # the text of cited lines only, not the whole diff
+        code = noise.code_lines(f for f in files if f.path in cited)
+        kept, dropped = noise.select(findings, quiet, code, scales)
         notes += quiet_notes + dropped
         comments = merge.merge(kept, anchors)
         if "posted" in state:  # a later review of a PR: what was posted is not repeated

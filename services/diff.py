@@ -234,6 +234,12 @@ def chunk(
     return chunks
 
 
+def prerender(files: Iterable[FileChange], budget_tokens: int) -> None:
+    """Render ``files`` for chunks of ``budget_tokens`` now, so ``chunk`` only groups them."""
+    for f in files:
+        _render(f, budget_tokens * CHARS_PER_TOKEN)
+
+
 def _render(f: FileChange, budget: int) -> list[tuple[str, int]]:
     """The file's parts under ``budget`` characters, each with its header; made once."""
     parts = f.rendered.get(budget)

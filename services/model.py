@@ -8,6 +8,7 @@ went wrong. Output that does not parse or validate gets one repair attempt first
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import os
@@ -24,6 +25,7 @@ from services.secrets import mask, without_urls
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
+    from langchain_openai import ChatOpenAI
 
     from graph.context import Context
 
@@ -68,10 +70,26 @@ def _structured_model(
 ) -> Any:
     """The structured-output runnable for these settings, made once and shared by every call.
 
-    Building a ``ChatOpenAI`` (an OpenAI client) and its structured-output chain (a JSON
-    schema) costs ~10 ms of CPU: once per call, on a review of a hundred calls, that was the
-    event loop's time between a free slot and the next request. The key is part of the cache
-    key, so a changed ``OPENAI_API_KEY`` gets a new client; it is never stored elsewhere.
+    Its structured-output chain (a JSON schema) costs milliseconds of CPU to build: once per
+    call, on a review of a hundred calls, that was the event loop's time between a free
+    slot and the next request.
+    """
+    chain = _chat_model(settings, choice).with_structured_output(
+        schema,
+        method=method,  # type: ignore[arg-type]
+        include_raw=True,
+    )
+    return chain
+
+
+@functools.lru_cache(maxsize=8)
+def _chat_model(settings: _ClientSettings, choice: ModelChoice) -> ChatOpenAI:
+    """One ``ChatOpenAI`` per settings and model, shared by every specialist's calls.
+
+    Building one builds OpenAI clients and, the first time, HTTP clients with a TLS context
+    (loading the CA bundle): tens of milliseconds, which ``warm`` moves off the path to the
+    first request. The key is part of the cache key, so a changed ``OPENAI_API_KEY`` gets
+    a new client; it is never stored anywhere else.
     """
     from langchain_openai import ChatOpenAI  # imported when needed: keeps `--help` fast
 
@@ -82,7 +100,7 @@ def _structured_model(
         kwargs["extra_body"] = {"max_tokens": settings.max_output_tokens}
     else:
         kwargs["max_tokens"] = settings.max_output_tokens
-    llm = ChatOpenAI(
+    return ChatOpenAI(
         model=choice.name,
         base_url=settings.base_url,
         api_key=settings.api_key,
@@ -94,7 +112,11 @@ def _structured_model(
         disable_streaming=True,
         **kwargs,
     )
-    return llm.with_structured_output(schema, method=method, include_raw=True)  # type: ignore[arg-type]
+
+
+async def warm(context: Context, choice: ModelChoice) -> None:
+    """Build the client for ``choice`` in a worker thread, before the first call needs it."""
+    await asyncio.to_thread(_chat_model, _client_settings(context), choice)
 
 
 def _json_mode_instructions(schema: type[BaseModel]) -> str:
