@@ -27,7 +27,7 @@ from graph.context import Context
 from graph.errors import ConfigError
 from graph.workflow import build_graph
 from services import diff as diffs
-from services.prompts import load_roster
+from services.prompts import active_roster
 from tests.conftest import ROOT, run_cli
 from tests.servers.openai_server import ChatRequest, ModelServer, Reply
 from tests.servers.panel_model import answer, numbered_lines, which
@@ -49,7 +49,7 @@ async def review(text: str, **settings: Any) -> dict[str, Any]:
 def expected_chunks(text: str, chunk_tokens: int) -> dict[str, list[diffs.Chunk]]:
     files = diffs.parse(text)
     out = {}
-    for p in load_roster(None):
+    for p in active_roster(None):
         chosen, _ = diffs.select(files, p.include, p.exclude)
         out[p.name] = diffs.chunk(chosen, chunk_tokens)
     return out
@@ -77,7 +77,7 @@ async def test_every_changed_line_reaches_every_specialist_it_applies_to_once(
     state = await review(text)
     sent = added_lines_sent(model_env.requests)
     coverage = state["draft"]["coverage"]
-    for prompt in load_roster(None):
+    for prompt in active_roster(None):
         chosen, skipped = diffs.select(files, prompt.include, prompt.exclude)
         expected = {
             (f.path, line.target_line_no)
