@@ -131,6 +131,13 @@ def review(
             "[env: REVIEW_PANEL_MAX_COMMENTS; else .review-panel.yaml; else 25]."
         ),
     ] = None,
+    repo: Annotated[
+        str | None,
+        typer.Option(
+            help="For a local diff: the repository folder at the reviewed head, to show the "
+            "code around each hunk [env: REVIEW_PANEL_REPO; else the git working tree here]."
+        ),
+    ] = None,
     as_json: JsonOption = False,
     strict: StrictOption = False,
 ) -> None:
@@ -153,6 +160,7 @@ def review(
                 min_severity=min_severity,
                 min_confidence=min_confidence,
                 max_inline_comments=max_comments,
+                repo=repo,
             )
         )
 

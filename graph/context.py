@@ -234,6 +234,15 @@ class Context:
             "up with the time to retry (REVIEW_PANEL_GITHUB_MAX_WAIT)."
         },
     )
+    repo: str | None = field(
+        default_factory=_env("REVIEW_PANEL_REPO", _optional(str), None),
+        metadata={
+            "description": "For a local diff: the repository folder at the reviewed head, "
+            "whose files widen each hunk to its enclosing function and give the guidelines "
+            "(REVIEW_PANEL_REPO, --repo). Empty: the git working tree around the current "
+            "directory, when its files match the diff."
+        },
+    )
     github_api_url: str = field(
         default_factory=_env("GITHUB_API_URL", str, DEFAULT_GITHUB_API_URL),
         metadata={

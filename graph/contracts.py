@@ -550,6 +550,9 @@ class Source(_Strict):
     head_sha: str | None = None
     warnings: list[str] = Field(default_factory=list)
     not_reviewed: dict[str, str] = Field(default_factory=dict)  # path -> why GitHub gave no patch
+    # The repository's review guidelines (AGENTS.md, CONTRIBUTING.md, ...), read at the base,
+    # bounded; shown to the specialists as data (services/guidelines.py).
+    guidelines: str = ""
     compared_to: str | None = None  # incremental review: the earlier head the diff starts from
 
 

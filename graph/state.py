@@ -74,6 +74,13 @@ class Plan(TypedDict):
     chunk_files: NotRequired[int]
 
 
+class Around(TypedDict):
+    """What ``fetch`` read beyond the diff (``services.widen``), bounded in size."""
+
+    lines: dict[str, dict[str, str]]  # path -> {line number: text} around its hunks, at head
+    notes: list[str]  # what could not be read, and where the guidelines came from
+
+
 class ReviewState(TypedDict, total=False):
     """Everything the workflow knows about one review."""
 
@@ -90,6 +97,7 @@ class ReviewState(TypedDict, total=False):
     settings: JSON
     settings_changes: Annotated[list[str], operator.add]
     skipped: dict[str, str]  # path -> which specialists did not review it, and why
+    around: Around  # written by fetch: code around the hunks (bounded), for the specialists
     reports: Annotated[list[JSON], merge_reports]  # contracts.ChunkReport, one per chunk
     draft: JSON  # contracts.DraftReview, written by orchestrate
     approved: JSON  # contracts.ApprovedReview, written by approve after a person said yes

@@ -26,11 +26,11 @@ from langgraph.types import Command
 from graph import settings
 from graph.context import Context
 from graph.contracts import Source
-from graph.errors import ConfigError, InputError
-from graph.state import Plan, ReviewState
+from graph.errors import ConfigError, GitHubError, InputError
+from graph.state import Around, Plan, ReviewState
 from graph.steps import FanOut
 from services import diff as diffs
-from services import injection, model
+from services import guidelines, injection, model, widen
 from services.model import ModelChoice
 from services.prompts import load_roster
 from services.pullref import parse_pull_ref
@@ -78,11 +78,14 @@ def make_fetch(roster: Sequence[str], prompts_dir: Path | None) -> FanOut:
         # LangGraph's server shares with other runs.
         warnings, skipped = await asyncio.to_thread(_prepare, text, source, plan)
         source.warnings.extend(warnings)
+        # parse() keeps the last parses: this is the diff _prepare just parsed.
+        around = await beyond_the_hunk(source, diffs.parse(text), context.repo)
         update: dict[str, Any] = {
             "settings": settings.snapshot(context),  # fixed for the thread from here on
             "source": source.model_dump(mode="json"),
             "plan": plan,
             "skipped": {**who_skipped(skipped), **source.not_reviewed},
+            "around": around,
         }
         if ref is not None:
             update["diff"] = text
@@ -123,6 +126,26 @@ def _prepare(text: str, source: Source, plan: Plan) -> tuple[list[str], dict[str
         read.update((c.path, c) for c in chosen)
     diffs.prerender(read.values(), plan["chunk_tokens"])
     return warnings, skipped
+
+
+async def beyond_the_hunk(
+    source: Source, files: list[diffs.FileChange], repo: str | None
+) -> Around:
+    """The code around each hunk at the head, and the repository's guidelines at the base
+    (into ``source.guidelines``). Neither is worth failing a review for: a read that fails
+    is a note."""
+    lines: dict[str, dict[str, str]] = {}
+    notes: list[str] = []
+    try:
+        lines, notes = await widen.gather(source, files, repo)
+        # A local diff without --repo: the working tree here is the repository only if
+        # its files matched the diff.
+        if source.kind == "github" or repo or lines:
+            source.guidelines, more = await guidelines.read(source, files, repo)
+            notes += more
+    except (GitHubError, OSError) as exc:
+        notes.append(f"the code around the hunks or the guidelines could not be read: {exc}")
+    return Around(lines=lines, notes=notes)
 
 
 def who_skipped(skipped: dict[str, dict[str, str]]) -> dict[str, str]:

@@ -48,6 +48,7 @@ def make_orchestrate(prompts_dir: Path | None) -> Node:
         anchors = diffs.Anchors(files)
         reports = [ChunkReport.model_validate(r) for r in state.get("reports", [])]
         notes = list(source.warnings) + [n for r in reports for n in r.notes]
+        notes += (state.get("around") or {"notes": []})["notes"]
         failures = [
             # Plain text, escaped where it is rendered (render.safe): paths are data here.
             f"{r.specialist} could not review {', '.join(r.paths)}: {r.error}"

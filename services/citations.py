@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from graph.contracts import ModelFinding, Side
 
 _FILE = re.compile(r'^### file (".*") \((?P<status>added|modified|renamed|deleted|binary)\)')
+_CONTEXT = re.compile(r'^### context (".*?") \(')  # services.widen: code around the hunks
 NEARBY = 20  # lines around a hunk a model may plausibly cite (a signature just above, say)
-_ROW = re.compile(r"^(?P<new>[ \d]{6}) (?P<old>[ \d]{6}) (?P<marker>[+\- \\]) ?(?P<code>.*)$")
+_ROW = re.compile(r"^(?P<new>[ \d]{6}) (?P<old>[ \d]{6}) (?P<marker>[+\- \\:]) ?(?P<code>.*)$")
 
 
 @dataclass
@@ -77,6 +78,10 @@ def read(text: str) -> Shown:
     shown = Shown()
     path: str | None = None
     for row in text.splitlines():
+        around = _CONTEXT.match(row)
+        if around:
+            path = json.loads(around.group(1))
+            continue
         header = _FILE.match(row)
         if header:
             path = json.loads(header.group(1))

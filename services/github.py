@@ -14,6 +14,7 @@ and no message built here contains it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import time
 from collections.abc import Callable
@@ -294,6 +295,41 @@ async def read_file(source: Source, path: str, ref: str) -> str | None:
             return bytes(found.decoded_content).decode("utf-8")
         finally:
             g.close()
+
+    return await asyncio.to_thread(read)
+
+
+async def read_files(
+    source: Source, paths: list[str], ref: str, max_bytes: int
+) -> dict[str, str | None]:
+    """The text of each of ``paths`` at commit ``ref``: one contents request per file.
+
+    A file that is missing, a directory, larger than ``max_bytes`` or not UTF-8 maps to None.
+    Used to show the code around a hunk (at the PR's head) to the specialists.
+    """
+
+    def read() -> dict[str, str | None]:
+        g = _client(str(source.api_url), f"{source.owner}/{source.repo}")
+        out: dict[str, str | None] = {}
+        try:
+            repo = _call(source.label, lambda: g.get_repo(f"{source.owner}/{source.repo}"))
+            for path in paths:
+                get = functools.partial(repo.get_contents, path, ref)
+                try:
+                    found = _call(f"{source.label} {path}", get)
+                except GitHubNotFoundError:
+                    out[path] = None
+                    continue
+                if isinstance(found, list) or found.size > max_bytes:
+                    out[path] = None
+                    continue
+                try:
+                    out[path] = bytes(found.decoded_content).decode("utf-8")
+                except UnicodeDecodeError:
+                    out[path] = None
+        finally:
+            g.close()
+        return out
 
     return await asyncio.to_thread(read)
 

@@ -57,6 +57,8 @@ class RepoSettings(BaseModel):
     auto_review: bool | None = None  # false: only `/review-panel review` starts one
     review_drafts: bool | None = None  # true: draft PRs are reviewed too
     allow_author_decisions: bool | None = None  # true: a PR's author may approve/reject
+    # Review guidelines for the specialists (services/guidelines.py), read at the base.
+    instructions: str | None = None
 
 
 def parse_repo_settings(text: str, where: str) -> tuple[RepoSettings | None, str]:
