@@ -104,5 +104,6 @@ async def test_a_call_whose_every_finding_cites_unseen_lines_fails_and_says_why(
     draft = await review(model_env)
     assert draft["comments"] == []
     (failure,) = draft["failures"]
-    assert failure.startswith("security could not review `app/jobs.py`: every finding cited")
+    assert failure.startswith("security could not review")
+    assert "app/jobs.py" in failure and "every finding cited lines it was never shown" in failure
     assert "Phantom job" in failure
