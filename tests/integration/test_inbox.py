@@ -142,6 +142,23 @@ def test_every_answer_carries_a_csp_without_inline_script(w: World) -> None:
         assert "<script" not in answer.text
 
 
+def test_a_github_sign_in_that_did_not_start_here_is_refused(w: World) -> None:
+    w.github.sign_in_browser("alice")
+    with w.inbox.http() as client:
+        # A code and state made for someone else's session (login CSRF): no session results.
+        answer = client.get("/inbox/oauth/callback", params={"code": "abc", "state": "forged"})
+        assert answer.status_code == 403
+        assert client.get("/inbox", headers={"Accept": "text/html"}).status_code == 303
+        # Started here, GitHub sends the state back and the person is signed in.
+        start = client.get("/inbox/login/github")
+        assert start.status_code == 303 and "/login/oauth/authorize" in start.headers["location"]
+        back = httpx.get(start.headers["location"], follow_redirects=False)
+        assert back.status_code == 302
+        callback = back.headers["location"].removeprefix(w.inbox.url)
+        assert client.get(callback).status_code == 303
+        assert client.get("/inbox", headers={"Accept": "text/html"}).status_code == 200
+
+
 # --- one decision --------------------------------------------------------------------------
 
 

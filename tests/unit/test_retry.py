@@ -98,4 +98,3 @@ async def test_a_crash_during_a_retry_repeats_no_call_that_had_completed(
     assert fake_model.who_called() == ["style", "orchestrator"]
     draft = (await app.aget_state(config)).values["draft"]
     assert draft["failures"] == []
-
