@@ -110,8 +110,19 @@ class Handler:
         return f"started: thread {tid} for {label} at {head[:12]}", tid
 
     async def follow(self, tid: str, repo: str, head: str) -> ThreadView:
-        """Wait for the thread's run to end, then set the status it deserves."""
+        """Wait for the thread's run to end, then set the status it deserves.
+
+        A newer head may have been pushed while this draft was being written: its thread then
+        started after this one, and this draft is superseded as soon as it pauses."""
         done = await self.threads.wait(tid)
+        pull = (await self.threads.get(tid) or done).values.get("source") or {}
+        if done.status == "paused" and not done.superseded_by and pull.get("number"):
+            owner, name = repo.split("/", 1)
+            key = pull_key(self.api_url, owner, name, int(pull["number"]))
+            ids = [t.thread_id for t in await self.threads.of_pull(key)]
+            if tid in ids and ids[-1] != tid:
+                await self.threads.mark_superseded(tid, ids[-1])
+                done = await self.threads.get(tid) or done
         await status.report(done, self.api_url, repo, head)
         return done
 

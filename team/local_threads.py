@@ -39,7 +39,8 @@ class LocalThreads:
         error = next((str(t.error) for t in snapshot.tasks if t.error), None)
         if error is None and snapshot.next and not interrupts:
             error = "the run stopped before the draft was ready"
-        return view(thread_id, snapshot.values, interrupts, False, error)
+        head = (snapshot.metadata or {}).get("head")
+        return view(thread_id, snapshot.values, interrupts, False, error, head and str(head))
 
     async def _run(
         self,

@@ -51,7 +51,8 @@ class ServerThreads:
             error = error or "the run failed"
         busy = thread["status"] == "busy"
         values = thread.get("values") if isinstance(thread.get("values"), dict) else {}
-        return view(thread_id, values, interrupts, busy, error)
+        head = (thread.get("metadata") or {}).get("head")
+        return view(thread_id, values, interrupts, busy, error, str(head) if head else None)
 
     async def start(
         self, thread_id: str, review_input: dict[str, Any], metadata: dict[str, str]

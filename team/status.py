@@ -101,6 +101,10 @@ async def report(
     source = view.values.get("source") or {}
     if source.get("head_sha") and source.get("owner"):
         repo, sha = f"{source['owner']}/{source['repo']}", str(source["head_sha"])
+    if view.superseded_by and view.head:
+        # Only on the head its event named: if the PR had already moved when this review
+        # fetched it, the newer head is the newer thread's, and its status stays that one's.
+        sha = view.head
     if not (repo and sha):
         return None
     status = describe(view, decided_by)

@@ -40,6 +40,7 @@ class ThreadView:
     values: dict[str, Any] = field(default_factory=dict)
     interrupt: dict[str, Any] | None = None
     error: str | None = None
+    head: str | None = None  # the head the event named (the review reads the PR's head then)
 
     @property
     def superseded_by(self) -> str | None:
@@ -53,6 +54,7 @@ def view(
     interrupts: list[Any],
     busy: bool,
     error: str | None,
+    head: str | None = None,
 ) -> ThreadView:
     """Classify a thread from its state: the same reading for both back ends."""
     values = dict(values or {})
@@ -67,7 +69,7 @@ def view(
         status = "rejected"
     else:
         status = "failed" if error or values else "running"
-    return ThreadView(thread_id, status, values, payload, error)
+    return ThreadView(thread_id, status, values, payload, error, head)
 
 
 class Busy(Exception):

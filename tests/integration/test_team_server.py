@@ -451,6 +451,22 @@ async def test_a_push_after_a_posted_review_is_reviewed_incrementally_without_re
     assert [c["path"] for c in second["comments"]] == ["app/more.py"]
 
 
+async def test_a_push_while_the_first_draft_is_written_supersedes_it_too(
+    deliver: Deliverer, github: GitHubServer, service: DevServer, sdk: LangGraphClient
+) -> None:
+    pr = new_pull(github, 10)
+    first_sha, first_thread = pr.head_sha, tid(github, pr)
+    deliver.opened(pr)
+    github.push("octo", "team", 10, second_head(10), FULL_AFTER, increment=INCREMENT)
+    deliver.opened(pr, "synchronize")  # before the first draft is (probably) ready
+    await asyncio.to_thread(draft_ready, service, github, pr)
+    await asyncio.to_thread(
+        wait_for, "superseded", status_is(github, pr, "draft superseded", first_sha), service
+    )
+    older = await sdk.threads.get(first_thread)
+    assert older["values"]["superseded_by"] == tid(github, pr)
+
+
 def test_no_token_or_webhook_secret_reaches_the_server_log_or_a_status(
     service: DevServer, github: GitHubServer
 ) -> None:
