@@ -173,6 +173,14 @@ class Context:
         default_factory=_env("REVIEW_PANEL_MAX_CONCURRENCY", int, 8),
         metadata={"description": "Model calls in flight at once across all specialists."},
     )
+    verify: bool = field(
+        default_factory=_env("REVIEW_PANEL_VERIFY", _bool, False),
+        metadata={
+            "description": "Verification pass (REVIEW_PANEL_VERIFY): one more model call per "
+            "reviewed chunk with findings checks each against the code shown and drops the "
+            "ones it refutes, with the reason in the draft's notes. Off by default."
+        },
+    )
     max_rps: float = field(
         default_factory=_env("REVIEW_PANEL_MAX_RPS", _number, 0.0),
         metadata={

@@ -368,6 +368,22 @@ class SynthesisAnswer(_Strict):
     )
 
 
+class FindingCheck(_Strict):
+    """The verifier's judgement of one finding: the reason first, then whether it holds."""
+
+    finding: int = Field(description="The finding's number, as listed.")
+    reason: str = Field(description="What the code shown says about the finding, in one sentence.")
+    holds: bool = Field(
+        description="false only when the code shown proves the finding wrong; true otherwise."
+    )
+
+
+class VerificationAnswer(_Strict):
+    """The structured output of the optional verification call (one per chunk)."""
+
+    checks: list[FindingCheck] = Field(description="One entry per listed finding.")
+
+
 # --- the human's answer ---------------------------------------------------------------------
 
 

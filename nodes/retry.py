@@ -20,7 +20,7 @@ from graph.contracts import Chunk, ChunkReport, Source
 from graph.settings import thread_context
 from graph.state import ReviewState
 from graph.steps import Node
-from nodes.specialist import review_one_chunk
+from nodes.specialist import review_one_chunk, verifier_for
 from services import limits
 from services.prompts import load_specialist
 
@@ -46,13 +46,14 @@ def make_retry(prompts_dir: Path | None) -> Node:
             *(asyncio.to_thread(load_specialist, n, prompts_dir) for n in names)
         )
         prompts = dict(zip(names, loaded, strict=True))
+        verifier = await verifier_for(context, prompts_dir)
         calls = []
         for report in failed:
             assert report.task is not None
             chunk = Chunk.model_validate(report.task["chunk"])
             source = Source.model_validate(report.task["source"])
             prompt = prompts[report.specialist]
-            calls.append(review_one_chunk(prompt, chunk, source, context, limiter))
+            calls.append(review_one_chunk(prompt, chunk, source, context, limiter, verifier))
         return {"reports": list(await asyncio.gather(*calls))}
 
     return retry

@@ -33,11 +33,17 @@ from graph.errors import AnswerCutOff, ModelError
 from graph.settings import thread_context
 from graph.state import ReviewState, SpecialistTask, diff_text
 from graph.steps import Node
-from services import citations, limits, secrets, split, widen
+from services import citations, limits, secrets, split, verify, widen
 from services import diff as diffs
 from services.answers import specialist_answer
 from services.model import ModelChoice, call_structured
-from services.prompts import SpecialistPrompt, as_data, load_specialist
+from services.prompts import (
+    SpecialistPrompt,
+    VerifierPrompt,
+    as_data,
+    load_specialist,
+    load_verifier,
+)
 
 
 def context_block(source: Source) -> str:
@@ -78,7 +84,8 @@ def make_specialist(name: str, prompts_dir: Path | None) -> Node:
         limiter = limits.shared(
             info.checkpoint_id if info else None, context.max_concurrency, context.max_rps
         )
-        calls = [review_one_chunk(prompt, c, source, context, limiter) for c in chunks]
+        verifier = await verifier_for(context, prompts_dir)
+        calls = [review_one_chunk(prompt, c, source, context, limiter, verifier) for c in chunks]
         return {"reports": list(await asyncio.gather(*calls))}
 
     review.__name__ = name
@@ -104,14 +111,26 @@ async def review_one_chunk(
     source: Source,
     context: Context,
     limiter: limits.Limiter,
+    verifier: VerifierPrompt | None = None,
 ) -> dict[str, Any]:
     """One chunk, as a LangGraph task: its result is checkpointed when it returns.
 
     Its arguments are not stored (only the result is), so the chunk text costs no space; on
     resume the node calls the tasks again in the same order and gets the saved results back.
+    With a ``verifier`` (``REVIEW_PANEL_VERIFY``), the findings are checked by one more call
+    inside the same task, so a resumed run repeats neither.
     """
     report = await review_chunk(prompt, chunk, source, context, limiter)
+    if verifier is not None:
+        report = await verify.verify(verifier, report, chunk, context, limiter)
     return report.model_dump(mode="json")
+
+
+async def verifier_for(context: Context, prompts_dir: Path | None) -> VerifierPrompt | None:
+    """The verifier's prompt when the verification pass is on, else None."""
+    if not context.verify:
+        return None
+    return await asyncio.to_thread(load_verifier, prompts_dir)
 
 
 async def review_chunk(

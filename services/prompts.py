@@ -100,6 +100,14 @@ class OrchestratorPrompt(_PromptFile):
     kind: Literal["orchestrator"]
 
 
+class VerifierPrompt(_PromptFile):
+    """The optional verification pass (``verifier.yaml``): checks findings against the code."""
+
+    placeholders: ClassVar[frozenset[str]] = frozenset({"findings", "diff"})
+
+    kind: Literal["verifier"]
+
+
 def _fields(template: str) -> set[str]:
     try:
         return {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
@@ -121,18 +129,21 @@ def _read(path: Path) -> dict[str, Any]:
     return data
 
 
-def load_prompt(path: Path) -> SpecialistPrompt | OrchestratorPrompt:
+def load_prompt(path: Path) -> SpecialistPrompt | OrchestratorPrompt | VerifierPrompt:
     """Load and validate one prompt file."""
     data = _read(path)
     kind = data.get("kind")
-    cls: type[SpecialistPrompt | OrchestratorPrompt]
+    cls: type[SpecialistPrompt | OrchestratorPrompt | VerifierPrompt]
     if kind == "specialist":
         cls = SpecialistPrompt
     elif kind == "orchestrator":
         cls = OrchestratorPrompt
+    elif kind == "verifier":
+        cls = VerifierPrompt
     else:
         raise PromptError(
-            f"{path}: key 'kind' must be 'specialist' or 'orchestrator', not {kind!r}"
+            f"{path}: key 'kind' must be 'specialist', 'orchestrator' or 'verifier', "
+            f"not {kind!r}"
         )
     try:
         prompt = cls.model_validate(data)
@@ -223,6 +234,14 @@ def load_specialist(name: str, directory: Path | None = None) -> SpecialistPromp
         if prompt.name == name:
             return prompt
     raise PromptError(f"{directory or default_prompts_dir()}: no specialist named {name!r}")
+
+
+def load_verifier(directory: Path | None = None) -> VerifierPrompt:
+    path = (directory or default_prompts_dir()) / "verifier.yaml"
+    prompt = load_prompt(path)
+    if not isinstance(prompt, VerifierPrompt):
+        raise PromptError(f"{path}: key 'kind' must be 'verifier'")
+    return prompt
 
 
 def load_orchestrator(directory: Path | None = None) -> OrchestratorPrompt:
