@@ -20,7 +20,14 @@ import typer
 
 from graph import settings
 from graph.context import Context, require_model_config
-from graph.errors import ConfigError, DecisionError, ModelError, PartlyReviewedError, ThreadError
+from graph.errors import (
+    ConfigError,
+    DecisionError,
+    GitHubPostError,
+    ModelError,
+    PartlyReviewedError,
+    ThreadError,
+)
 from graph.threads import CRASHED, FAILED, PAUSED, STARTED_WITH, WRITTEN, ThreadInfo
 
 
@@ -313,6 +320,13 @@ async def decide(
             await _drive(session, payload, run_config(thread_id), context)
         info = await _info(session, thread_id)
     if info.status == PAUSED:
+        refused = (info.interrupt or {}).get("refused")
+        if refused:
+            raise GitHubPostError(
+                f"GitHub refused the review ({refused}); thread {thread_id} "
+                "is waiting for approval again: `review-panel approve "
+                f"{thread_id} --edit FILE` to change it, or `review-panel reject {thread_id}`"
+            )
         if _moved_head_question(info) and "error" not in (info.interrupt or {}):
             raise ThreadError(_moved_head_help(info))
         reason = (info.interrupt or {}).get("error", "the decision was not accepted")

@@ -252,6 +252,12 @@ class Perspective(_Strict):
     category: str = ""  # the specialist's own category; the comment carries the lead one
 
 
+# Why a comment is a list item of the review body instead of an inline comment: no line of it
+# is on the diff (GitHub takes inline comments only there), or it is over the run's cap on
+# inline comments, or (after a 422) GitHub refused it inline. Each reason is its own group.
+InBody = Literal["off_diff", "over_cap", "refused"]
+
+
 class ReviewComment(_Strict):
     """One comment of the draft: a location, the merged perspectives and the words to post."""
 
@@ -267,6 +273,7 @@ class ReviewComment(_Strict):
     perspectives: list[Perspective]
     suggestion: str | None = None
     anchor: Anchor | None = None  # None: not on a diff line, so it goes into the review body
+    in_body: InBody | None = None  # why a comment without an anchor is in the body
     resolution: str | None = None  # the orchestrator's word where specialists disagree
 
     @property
@@ -494,6 +501,7 @@ class ApprovedComment(_Strict):
     text: str  # the same words as plain text (SARIF's message): the edit, or title + rationale
     edited: bool = False
     anchor: Anchor | None = None
+    in_body: InBody | None = None  # why it is in the review body (anchor None)
 
     @property
     def inline(self) -> bool:

@@ -97,9 +97,13 @@ class StoreError(ReviewPanelError, OSError):
 
 
 class GitHubError(ReviewPanelError):
-    """GitHub refused a request."""
+    """GitHub refused a request; ``status`` is its HTTP status when it answered at all."""
 
     exit_code = 10
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class GitHubAuthError(GitHubError):

@@ -101,6 +101,9 @@ class ReviewState(TypedDict, total=False):
     reports: Annotated[list[JSON], merge_reports]  # contracts.ChunkReport, one per chunk
     draft: JSON  # contracts.DraftReview, written by orchestrate
     approved: JSON  # contracts.ApprovedReview, written by approve after a person said yes
+    # Why GitHub refused the approved review: post sends the thread back to the approval
+    # pause with it, so the person can edit or reject instead of the thread failing.
+    refused: str | None
     rejection: str  # the reason, when a person rejected the draft
     result: JSON  # contracts.PostResult, written by post
     # Incremental reviews (team service): the earlier posted head, and what was posted then.

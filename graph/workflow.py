@@ -49,12 +49,11 @@ def build_graph(
     builder.add_node(ORCHESTRATE, make_orchestrate(prompts_dir))
     builder.add_node(APPROVE, approve, destinations=(POST, RETRY, END))
     builder.add_node(RETRY, make_retry(prompts_dir))
-    builder.add_node(POST, post)
+    builder.add_node(POST, post, destinations=(APPROVE, END))
     builder.add_edge(START, FETCH)
     builder.add_edge(roster, ORCHESTRATE)
     builder.add_edge(ORCHESTRATE, APPROVE)
     builder.add_edge(RETRY, ORCHESTRATE)
-    builder.add_edge(POST, END)
     return builder
 
 

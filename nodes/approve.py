@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from langgraph.config import get_config
 from langgraph.types import Command, interrupt
 from pydantic import ValidationError
 
@@ -30,7 +31,7 @@ from graph.contracts import (
 from graph.errors import DecisionError
 from graph.state import ReviewState
 from nodes.retry import failed_tasks
-from services import render
+from services import body, render
 
 ALLOWED_DECISIONS = ["approve", "edit", "reject"]
 
@@ -92,6 +93,13 @@ async def approve(state: ReviewState) -> Command[Literal["post", "retry", "__end
             f"{state['superseded_by']}. This draft can no longer be approved by command.\n\n"
             + payload["markdown"]
         )
+    if state.get("refused"):  # post came back: GitHub would not take the approved review
+        payload["refused"] = state["refused"]
+        payload["error"] = (
+            f"GitHub refused the approved review: {state['refused']}. Approve it again "
+            "(with --edit to change it) or reject it"
+        )
+    thread_id = get_config().get("configurable", {}).get("thread_id")
     while True:
         # An answer that does not fit is not an exception: the node asks again, with the
         # reason, so the thread stays paused (in the CLI and in Studio) and nothing is lost.
@@ -105,11 +113,12 @@ async def approve(state: ReviewState) -> Command[Literal["post", "retry", "__end
                 if not failed_tasks(state):
                     raise DecisionError("there is nothing to retry: no specialist call failed")
                 return Command(goto="retry")
-            approved = apply_decision(draft, decision)
+            approved = apply_decision(draft, decision, thread_id)
         except (ValidationError, DecisionError) as exc:
             payload = {**payload, "error": f"answer not accepted: {_reason(exc)}"}
             continue
-        return Command(update={"approved": approved.model_dump(mode="json")}, goto="post")
+        update = {"approved": approved.model_dump(mode="json"), "refused": None}
+        return Command(update=update, goto="post")
 
 
 def _reason(exc: Exception) -> str:
@@ -118,7 +127,9 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
-def apply_decision(draft: DraftReview, decision: PublishDecision) -> ApprovedReview:
+def apply_decision(
+    draft: DraftReview, decision: PublishDecision, thread_id: str | None = None
+) -> ApprovedReview:
     """The review to publish: the draft with the person's edits and verdict applied.
 
     Every kept comment keeps its id, place and anchor; its words are the person's where they
@@ -153,8 +164,12 @@ def apply_decision(draft: DraftReview, decision: PublishDecision) -> ApprovedRev
     return ApprovedReview(
         event=decision.verdict or draft.verdict,
         summary=summary,
-        body=render.review_body(
-            summary_markdown, [c for c in comments if not c.inline], draft.failures
+        body=body.review_body(
+            summary_markdown,
+            [c for c in comments if not c.inline],
+            draft.failures,
+            cap=draft.noise.max_inline_comments if draft.noise else None,
+            full_list=f"`review-panel show {thread_id or 'THREAD'} --json`",
         ),
         comments=comments,
         decision=decision.type,
@@ -182,4 +197,5 @@ def approved_comment(c: ReviewComment, edit: str | None = None) -> ApprovedComme
         text=text,
         edited=edit is not None,
         anchor=c.anchor,
+        in_body=None if c.anchor is not None else (c.in_body or "off_diff"),
     )

@@ -157,7 +157,7 @@ def _cap_inline(comments: list[ReviewComment], cap: int) -> tuple[list[ReviewCom
     for c in comments:
         if c.anchor is not None:
             if inline >= cap:
-                c = c.model_copy(update={"anchor": None})
+                c = c.model_copy(update={"anchor": None, "in_body": "over_cap"})
                 moved += 1
             else:
                 inline += 1

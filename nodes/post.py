@@ -4,7 +4,9 @@ For a pull request the review goes to GitHub with its inline comments; ``service
 finds a review this thread already posted by its marker, so a retry, or a crash after the
 request and before the checkpoint, never posts twice. If the PR's head moved since the review,
 the node asks the person (an interrupt, before anything is written) whether to post on the
-reviewed commit or cancel. The check reads GitHub before that interrupt, and the node runs
+reviewed commit or cancel. A review GitHub refuses (a 422, a body over its limit) does not
+fail the thread: it goes back to the approval pause with the reason, to be edited or
+rejected. The check reads GitHub before that interrupt, and the node runs
 again from its top when the person answers, so the read is a LangGraph task (``head_seen``):
 its answer is checkpointed, and the resumed node gets back the head the question named, not
 whatever GitHub says a second time. For a local diff the final review is kept in state as
@@ -13,12 +15,12 @@ markdown; the CLI prints it and writes ``--out``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from langgraph.config import get_config
 from langgraph.func import task
 from langgraph.runtime import Runtime
-from langgraph.types import interrupt
+from langgraph.types import Command, interrupt
 
 from graph.context import Context
 from graph.contracts import ApprovedReview, PostResult, Source
@@ -29,7 +31,20 @@ from services import render
 MOVED_HEAD_CHOICES = ("post", "cancel")
 
 
-async def post(state: ReviewState, runtime: Runtime[Context]) -> ReviewState:
+async def post(
+    state: ReviewState, runtime: Runtime[Context]
+) -> Command[Literal["approve", "__end__"]]:
+    """Publish; a review GitHub refuses goes back to the approval pause with the reason."""
+    from graph.errors import GitHubPostError
+
+    try:
+        update = await _publish(state, runtime)
+    except GitHubPostError as exc:
+        return Command(update={"refused": str(exc)}, goto="approve")  # graph.steps.APPROVE
+    return Command(update=update, goto="__end__")
+
+
+async def _publish(state: ReviewState, runtime: Runtime[Context]) -> ReviewState:
     approved = ApprovedReview.model_validate(state["approved"])
     source = Source.model_validate(state["source"])
     markdown = render.final_markdown(approved, source)

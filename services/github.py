@@ -29,6 +29,7 @@ from graph.errors import (
     GitHubPostError,
     GitHubRateLimitError,
 )
+from services import body as bodies
 from services import render
 from services.pullref import PullRef
 
@@ -159,9 +160,7 @@ def _status_error(what: str, exc: Any) -> GitHubError:
     message = data.get("message", "") if isinstance(data, dict) else str(data)
     errors = data.get("errors") if isinstance(data, dict) else None
     detail = f" ({'; '.join(map(str, errors))})" if errors else ""
-    error = GitHubError(f"{what}: GitHub answered {exc.status}: {message}{detail}")
-    error.status = exc.status  # type: ignore[attr-defined]
-    return error
+    return GitHubError(f"{what}: GitHub answered {exc.status}: {message}{detail}", exc.status)
 
 
 # --- fetch ----------------------------------------------------------------------------------
@@ -366,7 +365,7 @@ def _publish(source: Source, approved: ApprovedReview, thread_id: str) -> PostRe
                 notes=["this thread's review was already on GitHub; nothing posted again"],
             )
         commit = _call(source.label, lambda: repo.get_commit(str(source.head_sha)))
-        body = f"{approved.body}\n\n{render.marker(thread_id, approved.digest)}"
+        body = _checked(f"{approved.body}\n\n{render.marker(thread_id, approved.digest)}")
         comments = approved.github_comments()
 
         def create(with_comments: list[dict[str, Any]], text: str) -> Any:
@@ -382,17 +381,22 @@ def _publish(source: Source, approved: ApprovedReview, thread_id: str) -> PostRe
         try:
             review = _call(f"{source.label} review", lambda: create(comments, body), retry=False)
         except GitHubError as exc:
-            status = getattr(exc, "status", None)
-            if status == 422 and comments:
+            status = exc.status
+            if status == 422 and comments and "too long" not in str(exc).lower():
                 # GitHub rejects the whole review for one bad comment and does not say which:
                 # publish everything, with the inline comments moved into the body.
                 moved = [f"{c['path']}:{c['line']}" for c in comments]
                 notes.append(f"GitHub refused the inline comments ({exc}); they are in the body")
-                review = _call(
-                    f"{source.label} review",
-                    lambda: create([], _with_comments_in_body(approved, body)),
-                    retry=False,
+                text = _checked(
+                    f"{_with_comments_in_body(approved, thread_id)}\n\n"
+                    f"{render.marker(thread_id, approved.digest)}"
                 )
+                try:
+                    review = _call(
+                        f"{source.label} review", lambda: create([], text), retry=False
+                    )
+                except GitHubError as again:
+                    raise GitHubPostError(str(again), again.status) from None
             elif isinstance(exc, GitHubNetworkError) or (status or 0) >= 500:
                 # The POST may have landed with its response lost: look before sending again.
                 landed = _call(
@@ -406,7 +410,7 @@ def _publish(source: Source, approved: ApprovedReview, thread_id: str) -> PostRe
                     review = landed
                     notes.append("GitHub's answer was lost, but the review had landed")
             else:
-                raise GitHubPostError(str(exc)) from None
+                raise GitHubPostError(str(exc), status) from None
         return PostResult(
             destination="github",
             url=review.html_url,
@@ -419,13 +423,27 @@ def _publish(source: Source, approved: ApprovedReview, thread_id: str) -> PostRe
         g.close()
 
 
-def _with_comments_in_body(approved: ApprovedReview, body: str) -> str:
-    lines = [body, "", "**Inline comments** (GitHub refused them as inline comments):", ""]
-    for c in approved.inline:
-        assert c.anchor is not None
-        where = render.place(c.path, c.anchor.start_line, c.anchor.line, c.anchor.side)
-        lines += [f"**{where}**", "", c.body, ""]
-    return "\n".join(lines)
+def _with_comments_in_body(approved: ApprovedReview, thread_id: str) -> str:
+    """The approved body with the inline comments GitHub refused added as their own group,
+    still within GitHub's limit."""
+    refused = [
+        c.model_copy(
+            update={"in_body": "refused", "body": c.body if c.edited else render.safe(c.text)}
+        )
+        for c in approved.inline
+    ]
+    return bodies.add_group(approved.body, refused, f"`review-panel show {thread_id} --json`")
+
+
+def _checked(text: str) -> str:
+    """``text``, if GitHub will take it as a review body; else a refusal before sending."""
+    if len(text) > bodies.LIMIT:
+        raise GitHubPostError(
+            f"the review body is {len(text):,} characters; GitHub takes at most "
+            f"{bodies.LIMIT:,}: shorten the summary or drop comments (approve --edit)",
+            422,
+        )
+    return text
 
 
 # --- doctor -----------------------------------------------------------------------------------

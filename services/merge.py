@@ -78,6 +78,7 @@ def to_comment(group: Sequence[Finding], anchors: Anchors) -> ReviewComment:
     ident = hashlib.sha256(key.encode()).hexdigest()[:8]
     # One problem: the lead's fix, else any reviewer's; a suggestion is never dropped.
     suggestion = lead.suggestion or next((f.suggestion for f in group if f.suggestion), None)
+    anchor = anchors.anchor(lead.path, side, start, end)
     return ReviewComment(
         id=f"c-{ident}",
         path=lead.path,
@@ -100,7 +101,8 @@ def to_comment(group: Sequence[Finding], anchors: Anchors) -> ReviewComment:
             for f in sorted(group, key=lambda f: -f.severity.rank)
         ],
         suggestion=suggestion,
-        anchor=anchors.anchor(lead.path, side, start, end),
+        anchor=anchor,
+        in_body=None if anchor is not None else "off_diff",
     )
 
 

@@ -178,21 +178,6 @@ def noise_line(noise: NoiseControl) -> str:
     )
 
 
-def review_body(summary: str, body_comments: list[ApprovedComment], failures: list[str]) -> str:
-    """The body of the published review: summary, comments that could not be inline, gaps.
-
-    Each comment is one list item with the words that were approved (``ApprovedComment.body``:
-    the drafted text or the person's edit).
-    """
-    out = [summary.strip()]
-    if body_comments:
-        out += ["", "**Further findings** (not on lines of this diff):", ""]
-        out += [body_line(c) for c in body_comments]
-    if failures:
-        out += ["", "**Not fully reviewed:**", ""] + [f"- {safe(f)}" for f in failures]
-    return "\n".join(out)
-
-
 def plain_text(c: ReviewComment) -> str:
     """A draft comment in one paragraph of plain words: title, the lead rationale, and the
     resolution where reviewers disagreed (the body's list item and SARIF's message)."""

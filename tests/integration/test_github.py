@@ -315,7 +315,7 @@ def test_github_422_posts_the_comments_in_the_body_and_says_so(
     done = approve(env, thread)
     (posted,) = github_server.reviews("octo", "demo", 7)
     assert posted["comments"] == []
-    assert "GitHub refused them as inline comments" in posted["body"]
+    assert "**Inline comments GitHub refused**" in posted["body"]
     assert done["result"]["moved_to_body"] == [
         "app/users.py:14",
         "app/users.py:10",
@@ -376,3 +376,50 @@ def test_token_never_reaches_the_database_logs_or_output(
     assert any(
         r.headers.get("authorization", "").endswith(GITHUB_TOKEN) for r in github_server.requests
     )  # it was used, just never kept
+
+
+def _big_pr(files: int = 220) -> str:
+    """Three findings per file, enough for a review body far past GitHub's 65,536 characters."""
+    parts = []
+    for i in range(files):
+        path = f"services/generated/long_module_name_number_{i:04d}.py"
+        parts.append(
+            f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n+++ b/{path}\n"
+            "@@ -0,0 +1,3 @@\n+def f(x):\n"
+            '+    q = f"SELECT * FROM t WHERE id = {x}"\n+    return pickle.loads(x)\n'
+        )
+    return "".join(parts)
+
+
+def test_a_review_past_githubs_body_limit_is_posted_within_it(
+    env: dict[str, str], github_server: GitHubServer
+) -> None:
+    github_server.add_pull("octo", "demo", 8, _big_pr(), title="Generated", body="Many files.")
+    env = {**env, "REVIEW_PANEL_CHUNK_TOKENS": "500"}  # at most 20 findings per call
+    started = review(env, "octo/demo#8")
+    thread = started["thread_id"]
+    assert len(started["draft"]["comments"]) == 660
+    approve(env, thread)
+    (posted,) = github_server.reviews("octo", "demo", 8)
+    assert len(posted["comments"]) == 25
+    text = posted["body"]
+    assert len(text) <= 65_536
+    assert "**Over the limit of 25 inline comments**" in text
+    assert "**Not on lines of this diff**" not in text  # no comment here is off the diff
+    assert "more finding(s) are not listed here" in text and "By severity: " in text
+    assert f"`review-panel show {thread} --json`" in text
+
+
+def test_a_review_github_refuses_leaves_the_thread_answerable(
+    env: dict[str, str], github_server: GitHubServer
+) -> None:
+    thread = review(env)["thread_id"]
+    github_server.fail_next("POST", r"/pulls/7/reviews$", status=422, count=2)
+    refused = run_cli("approve", thread, env=env)
+    assert refused.returncode == 15, refused.stderr
+    assert "GitHub refused the review" in refused.stderr and "--edit FILE" in refused.stderr
+    assert github_server.reviews("octo", "demo", 7) == []
+    shown = json.loads(run_cli("show", thread, "--json", env=env).stdout)
+    assert shown["status"] == "awaiting approval"
+    approve(env, thread)
+    assert len(github_server.reviews("octo", "demo", 7)) == 1

@@ -73,6 +73,9 @@ class ApiError(Exception):
         self.response: Response = (status, headers or {}, body | {"status": str(status)})
 
 
+MAX_BODY = 65_536  # characters GitHub takes in a review body
+
+
 def _unprocessable(error: str) -> ApiError:
     return ApiError(422, "Unprocessable Entity", [error], REVIEW_DOCS)
 
@@ -750,6 +753,8 @@ class GitHubServer(OAuthEndpoints, TeamEndpoints):
             raise _invalid("event", event, f"is not a member of {json.dumps(list(EVENTS))}")
         if not isinstance(body, str):
             raise _invalid("body", body, "is not a string")
+        if len(body) > MAX_BODY:
+            raise _unprocessable(f"Body is too long (maximum is {MAX_BODY} characters)")
         if not isinstance(comments or [], list):
             raise _invalid("comments", comments, "is not an array")
         comments = comments or []

@@ -58,7 +58,8 @@ def test_graph_has_one_node_per_step_and_specialist() -> None:
         ("approve", "retry", True),
         ("approve", "__end__", True),
         ("retry", "orchestrate", False),
-        ("post", "__end__", False),
+        ("post", "approve", True),
+        ("post", "__end__", True),
     }
 
 
