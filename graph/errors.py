@@ -4,7 +4,7 @@ Every error carries a one-line message that says what went wrong and what to do,
 exit code the CLI returns. Domain errors also subclass the builtin they refine, so callers
 that only know Python's exceptions still catch them sensibly::
 
-    ReviewPanelError
+    ReviewPanelError (RuntimeError)
     ├── ConfigError (ValueError)            exit 2   settings, missing model configuration
     │   └── PromptError                     exit 2   a prompt file that does not validate
     ├── InputError (ValueError)             exit 3   unreadable, empty or malformed diff / target
@@ -25,8 +25,13 @@ that only know Python's exceptions still catch them sensibly::
 from __future__ import annotations
 
 
-class ReviewPanelError(Exception):
-    """Base class: a problem a person can act on."""
+class ReviewPanelError(RuntimeError):
+    """Base class: a problem a person can act on.
+
+    A ``RuntimeError`` so that LangGraph's server, which replaces the message of most
+    exceptions with "An internal error occurred", hands this one to the client as it is:
+    a failed run in Studio carries the same line the CLI prints.
+    """
 
     exit_code = 1
 

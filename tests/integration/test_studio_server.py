@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +23,7 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
 from graph.context import Context
-from tests.integration.conftest import ROOT, DevServer, StartServer
+from tests.integration.conftest import ROOT, DevServer, StartServer, server_env
 from tests.servers.github_server import GitHubServer
 from tests.servers.openai_server import ModelServer, Reply
 from tests.servers.panel_model import answer
@@ -301,6 +304,32 @@ async def test_a_failed_model_call_is_retried_from_the_pause(
     approve = {"resume": {"decisions": [{"type": "approve"}]}}
     final = await run(client, studio, thread_id, command=approve)
     assert again["draft"]["summary"] in final["result"]["markdown"]
+
+
+async def test_a_failed_run_carries_the_line_the_cli_prints(
+    client: LangGraphClient, studio: DevServer, tmp_path: Path
+) -> None:
+    # The server has no GITHUB_TOKEN: a pull request cannot be fetched.
+    thread_id = (await client.threads.create())["thread_id"]
+    result = await client.runs.wait(
+        thread_id, GRAPH_ID, input={"target": "octo/demo#7"}, raise_error=False
+    )
+    assert isinstance(result, dict)
+    failure = result["__error__"]
+    env = {**server_env({}), "OPENAI_API_KEY": "test-key", "REVIEW_PANEL_DB": str(tmp_path / "db")}
+    cli = subprocess.run(
+        [sys.executable, "-m", "cli", "review", "octo/demo#7"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    line = cli.stderr.strip().splitlines()[-1]
+    assert line.startswith("review-panel: error: GITHUB_TOKEN is not set")
+    message = line.removeprefix("review-panel: error: ")
+    assert failure == {"error": "GitHubAuthError", "message": message}
 
 
 # --- a pull request, published to a loopback GitHub ---------------------------------------
