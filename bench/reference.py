@@ -14,7 +14,7 @@ from graph.context import Context
 from graph.contracts import SpecialistAnswer, SynthesisAnswer
 from services import diff as diffs
 from services.model import ModelChoice, call_structured
-from services.prompts import as_data, load_orchestrator, load_roster
+from services.prompts import active_roster, as_data, load_orchestrator
 
 PREFIX = 6000
 
@@ -33,7 +33,7 @@ async def review(diff: str) -> float:
             p.system,
             p.render_user(context="Change under review: bench", diff=data),
         )
-        for p in load_roster(None)
+        for p in active_roster(None)
     ]
     answers = await asyncio.gather(*calls)
     findings = "\n".join(f.model_dump_json() for answer, _ in answers for f in answer.findings)
@@ -47,6 +47,7 @@ async def review(diff: str) -> float:
             context="Change under review: bench",
             findings=as_data("findings", findings or "none"),
             disagreements=as_data("disagreements", "none"),
+            overlaps=as_data("overlaps", "none"),
         ),
     )
     return time.perf_counter() - started
@@ -56,7 +57,7 @@ def reviewable(diff: str) -> dict[str, set[tuple[str, int]]]:
     """specialist -> the added lines (path, new line) it applies to, as the panel selects."""
     files = diffs.parse(diff)
     out: dict[str, set[tuple[str, int]]] = {}
-    for p in load_roster(None):
+    for p in active_roster(None):
         chosen, _ = diffs.select(files, p.include, p.exclude)
         out[p.name] = {
             (f.path, line.target_line_no)
