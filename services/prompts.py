@@ -115,9 +115,14 @@ def _fields(template: str) -> set[str]:
         raise ValueError(f"{exc}; write literal braces as {{{{ and }}}}") from None
 
 
+# libyaml's safe loader when PyYAML was built with it: prompt files are read by fetch, every
+# specialist and the orchestrator on the way to their model calls, ~5x faster than pure Python.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader)
     except OSError as exc:
         raise PromptError(f"{path}: cannot read prompt file ({exc.strerror})") from None
     except yaml.YAMLError as exc:
@@ -142,8 +147,7 @@ def load_prompt(path: Path) -> SpecialistPrompt | OrchestratorPrompt | VerifierP
         cls = VerifierPrompt
     else:
         raise PromptError(
-            f"{path}: key 'kind' must be 'specialist', 'orchestrator' or 'verifier', "
-            f"not {kind!r}"
+            f"{path}: key 'kind' must be 'specialist', 'orchestrator' or 'verifier', not {kind!r}"
         )
     try:
         prompt = cls.model_validate(data)
