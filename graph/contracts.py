@@ -312,6 +312,8 @@ class DraftReview(_Strict):
     # draft comes from reading the change); "partial" that some model call failed.
     outcome: Literal["complete", "partial", "failed"] = "complete"
     orchestrator_error: str | None = None  # why the summary was not written, if it was not
+    # Past services.bound.MAX_COMMENTS: the comments left out, summarised by file and severity.
+    left_out: list[str] = Field(default_factory=list)
 
 
 class CostLine(_Strict):

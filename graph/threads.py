@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
-
-from langgraph.types import StateSnapshot
+from typing import TYPE_CHECKING, Any
 
 from graph.errors import ThreadError
+
+if TYPE_CHECKING:  # langgraph.types costs a second to import: `threads` never needs it
+    from langgraph.types import StateSnapshot
 
 PAUSED = "awaiting approval"  # the one word for a thread paused at the approval interrupt
 CRASHED = "crashed"  # the process stopped mid-run (a kill, a crash, Ctrl-C): `resume` finishes it

@@ -170,6 +170,7 @@ def apply_decision(
             draft.failures,
             cap=draft.noise.max_inline_comments if draft.noise else None,
             full_list=f"`review-panel show {thread_id or 'THREAD'} --json`",
+            left_out=draft.left_out,
         ),
         comments=comments,
         decision=decision.type,

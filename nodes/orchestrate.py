@@ -32,7 +32,7 @@ from graph.settings import thread_context
 from graph.state import ReviewState, diff_text
 from graph.steps import ORCHESTRATOR, Node
 from nodes.specialist import context_block
-from services import cost, incremental, merge, noise, render, scope, synthesis
+from services import bound, cost, incremental, merge, noise, render, scope, synthesis
 from services import diff as diffs
 from services.model import ModelChoice, call_structured
 from services.prompts import as_data, load_orchestrator, load_roster
@@ -113,7 +113,8 @@ def make_orchestrate(prompts_dir: Path | None) -> Node:
             comments, judged = synthesis.apply(comments, answer, anchors)
             notes += judged
         comments = merge.rank(comments)
-        verdict, reason = merge.verdict(comments)
+        verdict, reason = merge.verdict(comments)  # on every comment, kept or summarised
+        comments, left_out = bound.comments(comments)
         comments = [_with_body(c, anchors) for c in comments]
         said = scope.statement(reports)
         summary = summary or _fallback_summary(comments, orchestrator_error, nothing_reviewed)
@@ -131,8 +132,11 @@ def make_orchestrate(prompts_dir: Path | None) -> Node:
                 for c in comments
                 if c.disagreement
             ],
-            failures=failures,
+            failures=bound.failures(
+                failures, [p for r in reports if r.status == "failed" for p in r.paths]
+            ),
             notes=notes,
+            left_out=left_out,
             coverage=_coverage(reports, state.get("skipped", {})),
             usage=usage,
             cost=cost.estimate(

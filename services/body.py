@@ -42,17 +42,22 @@ def review_body(
     cap: int | None = None,
     full_list: str = "`review-panel show THREAD --json`",
     budget: int = BUDGET,
+    left_out: Sequence[str] = (),
 ) -> str:
     """Summary, the not-fully-reviewed list, then each group of ``comments`` under its
     reason, all within ``budget`` characters; the overflow is summarised, never cut mid-item.
 
     ``comments`` are the approved comments that are not inline (``in_body`` says why);
-    ``full_list`` names where every finding can be read when some do not fit.
+    ``full_list`` names where every finding can be read when some do not fit; ``left_out``
+    is the summary of the comments a very large draft left out (``DraftReview.left_out``).
     """
     out = [_bounded(summary.strip(), SUMMARY_SHARE, "the summary")]
     if failures:
         out += ["", "**Not fully reviewed:**", ""]
         out += _items([f"- {safe(f)}" for f in failures], FAILURES_SHARE, "more gap(s)")
+    if left_out:  # a very large draft's comments summarised (services/bound.py)
+        out += ["", f"**Not listed here:** {safe(left_out[0])}", ""]
+        out += _items([f"- {safe(line)}" for line in left_out[1:]], FAILURES_SHARE, "more file(s)")
     room = budget - _size(out) - OVERFLOW_RESERVE
     overflow = _fill(out, comments, room, cap)
     if overflow:

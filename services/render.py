@@ -141,6 +141,9 @@ def draft_markdown(draft: DraftReview, source: Source) -> str:
         out += [f"## In the review body, not on a diff line ({len(body_only)})", ""]
         for c in body_only:
             out += [f"### [{c.id}] {c.severity.upper()} {_where(c)}", "", c.body, ""]
+    if draft.left_out:
+        out += [f"## Left out of this draft: {safe(draft.left_out[0])}", ""]
+        out += [f"- {safe(line)}" for line in draft.left_out[1:]] + [""]
     if draft.disagreements:
         out += ["## Disagreements between reviewers", ""]
         for d in draft.disagreements:
