@@ -278,7 +278,9 @@ class ReviewComment(_Strict):
 
     @property
     def disagreement(self) -> bool:
-        return len({p.severity for p in self.perspectives}) > 1
+        """Two or more reviewers rate the problem differently (one reviewer cannot disagree)."""
+        reviewers = {p.specialist for p in self.perspectives}
+        return len(reviewers) > 1 and len({p.severity for p in self.perspectives}) > 1
 
 
 class Disagreement(_Strict):

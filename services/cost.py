@@ -103,8 +103,7 @@ def summary_lines(cost: CostEstimate) -> list[str]:
         )
     total = f"total: {tokens_in:,} in / {tokens_out:,} out tokens, {_usd(cost.total_usd)}"
     if cost.unpriced:
-        total += (
-            f" (no price for {', '.join(cost.unpriced)}; {_usd(cost.priced_usd)} for the rest; "
-            "set REVIEW_PANEL_PRICES)"
-        )
+        priced = any(line.usd is not None for line in cost.lines.values())
+        rest = f"{_usd(cost.priced_usd)} for the rest; " if priced else ""
+        total += f" (no price for {', '.join(cost.unpriced)}; {rest}set REVIEW_PANEL_PRICES)"
     return [*out, total]

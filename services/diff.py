@@ -306,6 +306,26 @@ def _make_chunk(index: int, pieces: list[tuple[str, str, int]]) -> Chunk:
 # --- anchoring comments on lines GitHub accepts --------------------------------------------
 
 
+def _reaches_end(pf: PatchedFile) -> bool:
+    """Whether the file's last hunk runs to the end of the file (on both sides).
+
+    git shows the same number of context lines around every change unless the file ends
+    first: a last hunk with less context after its last change than before its first one
+    stops at the end of the file. A diff made without context (``-U0``) never says so.
+    """
+    hunks = list(pf)
+    if not hunks:
+        return False
+    if any(line.line_type == "\\" for line in hunks[-1]):  # "\ No newline at end of file"
+        return True
+    kinds = ["context" if line.is_context else "change" for line in hunks[-1]]
+    if "change" not in kinds:
+        return False
+    leading = kinds.index("change")
+    trailing = kinds[::-1].index("change")
+    return trailing < min(3, leading)
+
+
 class Anchors:
     """Which (path, side, line) a GitHub review comment may point at, and in which hunk."""
 
@@ -334,6 +354,25 @@ class Anchors:
         if first < line:
             return Anchor(line=line, side=side, start_line=first, start_side=side)
         return Anchor(line=line, side=side)
+
+    def clamp(self, path: str, side: Side, start: int, end: int) -> tuple[int, int]:
+        """``start..end`` cut to the lines the file has, where the diff tells its length.
+
+        A range past a file's last line names lines that do not exist: the draft said 1-20
+        on an 18-line file where the posted comment said 1-18. The diff tells the length of
+        an added file (new side), a deleted one (old side), and of any file whose last hunk
+        reaches its end (see ``_reaches_end``); elsewhere only the start is kept at 1 or more.
+        """
+        start, end = max(1, start), max(1, end)
+        change = self._files.get(path)
+        if change is None:
+            return start, end
+        lines = change.right if side == Side.RIGHT else change.left
+        whole = change.status == ("added" if side == Side.RIGHT else "deleted")
+        if lines and (whole or _reaches_end(change.patched)):
+            last = max(lines)
+            start, end = min(start, last), min(end, last)
+        return start, end
 
     def single_hunk_right(self, path: str, start: int, end: int) -> bool:
         """True when every line of start..end is a new-file line of one hunk (suggestions)."""

@@ -70,9 +70,10 @@ def cluster(findings: Sequence[Finding]) -> list[list[Finding]]:
 
 def to_comment(group: Sequence[Finding], anchors: Anchors) -> ReviewComment:
     lead = max(group, key=lambda f: (f.severity.rank, f.confidence))
-    start = min(f.start_line for f in group)
-    end = max(f.end_line for f in group)
     side = Side(lead.side)
+    start, end = anchors.clamp(
+        lead.path, side, min(f.start_line for f in group), max(f.end_line for f in group)
+    )
     # Separate problems may share a range, so the lead finding is part of the id.
     key = f"{lead.path}|{side}|{start}|{end}|{lead.id}"
     ident = hashlib.sha256(key.encode()).hexdigest()[:8]
@@ -98,7 +99,8 @@ def to_comment(group: Sequence[Finding], anchors: Anchors) -> ReviewComment:
                 confidence=f.confidence,
                 category=f.category,
             )
-            for f in sorted(group, key=lambda f: -f.severity.rank)
+            # The lead first: the comment's title and its first rationale are one view's.
+            for f in sorted(group, key=lambda f: (f is not lead, -f.severity.rank))
         ],
         suggestion=suggestion,
         anchor=anchor,
@@ -117,14 +119,15 @@ def rank(comments: Iterable[ReviewComment]) -> list[ReviewComment]:
 
 
 def one_view_each(group: Sequence[Finding]) -> list[Finding]:
-    """Within one cluster, one finding per specialist and category: the most severe, then the
-    most confident. (A specialist's model and its secret patterns both flagging the same
-    token are one problem, not two views.)"""
+    """Within one cluster, one finding per specialist: the most severe, then the most
+    confident. A cluster holds findings about one problem (``cluster``), so two from one
+    specialist (its model and its secret patterns flagging the same token, under different
+    category names) are one view, not two, and never a "disagreement" of one reviewer."""
 
-    def view(f: Finding) -> tuple[str, str]:
-        return f.specialist, " ".join(f.category.lower().split())
+    def view(f: Finding) -> str:
+        return f.specialist
 
-    best: dict[tuple[str, str], Finding] = {}
+    best: dict[str, Finding] = {}
     for f in group:
         held = best.get(view(f))
         if held is None or (f.severity.rank, f.confidence) > (held.severity.rank, held.confidence):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from graph.contracts import ReviewComment, Severity, SynthesisAnswer
+from graph.contracts import Perspective, ReviewComment, Severity, SynthesisAnswer
 from services.diff import Anchors
 from services.merge import BLOCKING, worst
 
@@ -98,13 +98,22 @@ def _join(group: list[ReviewComment], reason: str, anchors: Anchors) -> ReviewCo
     lead = max(group, key=lambda c: worst(c).rank)
     start = min(c.start_line for c in group)
     end = max(c.end_line for c in group)
-    views = sorted((p for c in group for p in c.perspectives), key=lambda p: -p.severity.rank)
+    # One view per reviewer (its most severe, then most confident), the lead's own first:
+    # the comment's title and first rationale then come from one view.
+    best: dict[str, Perspective] = {}
+    for p in (p for c in group for p in c.perspectives):
+        held = best.get(p.specialist)
+        if held is None or (p.severity.rank, p.confidence) > (held.severity.rank, held.confidence):
+            best[p.specialist] = p
+    first = lead.perspectives[0].specialist if lead.perspectives else ""
+    views = sorted(best.values(), key=lambda p: (p.specialist != first, -p.severity.rank))
     suggestion = lead.suggestion or next((c.suggestion for c in group if c.suggestion), None)
     joined = lead.model_copy(
         update={
             "start_line": start,
             "end_line": end,
             "perspectives": views,
+            "title": views[0].title if views else lead.title,
             "severity": worst(lead.model_copy(update={"perspectives": views})),
             "suggestion": suggestion,
             "anchor": anchors.anchor(lead.path, lead.side, start, end) if lead.anchor else None,

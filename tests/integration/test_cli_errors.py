@@ -196,3 +196,13 @@ def test_approve_checks_the_out_path_before_posting(
     assert github_server.reviews("octo", "demo", 5) == []  # nothing was published
     shown = json.loads(run_cli("show", thread, "--json", env=github_env).stdout)
     assert shown["status"] == "awaiting approval"
+
+
+def test_reject_without_a_reason_is_one_line_naming_the_option(
+    cli_env: dict[str, str], cli: Any
+) -> None:
+    proc = cli("reject", "0123abcd", env=cli_env)
+    line = _one_line(proc)
+    assert line.startswith("review-panel: error: Missing option '--reason'. (see `")
+    assert line.endswith("reject --help`)")
+    assert proc.returncode == USAGE
