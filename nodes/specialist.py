@@ -205,6 +205,7 @@ async def review_chunk(
         findings.append(Finding(**f.model_dump(), specialist=prompt.name))
     if prompt.report_secrets and secrets.may_contain(chunk.text):
         findings += _secret_findings(prompt.name, shown())
+    notes += diffs.cut_notes(chunk.text)
     return ChunkReport(**base, status="ok", findings=findings, notes=notes, usage=usage)
 
 

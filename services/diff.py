@@ -200,6 +200,47 @@ def _hunk_lines(pf: PatchedFile, h: int) -> list[Line]:
     return out
 
 
+CUT_MARK = " [review-panel: line cut here, {more} more characters not shown]"
+_CUT = re.compile(r"^\s*(\d*) .* \[review-panel: line cut here, (\d+) more characters not shown\]$")
+_HEADER = re.compile(r'^### file ("(?:[^"\\]|\\.)*")')
+
+
+def _cut_long(lines: list[Line], budget: int) -> list[Line]:
+    """Lines longer than half a chunk's budget cut there, with a mark saying so.
+
+    One enormous line (a 2 MB minified bundle, a data blob) would otherwise be a chunk of its
+    own, hundreds of thousands of tokens over the budget. Every line still reaches the model,
+    with its number, so findings on it stay citable; ``cut_notes`` tells the approver.
+    """
+    limit = max(budget // 2, 200)
+    out = []
+    for text, added in lines:
+        if len(text) > limit:
+            text = text[:limit] + CUT_MARK.format(more=len(text) - limit)
+        out.append((text, added))
+    return out
+
+
+def cut_notes(chunk_text: str) -> list[str]:
+    """A note per line of ``chunk_text`` that ``_cut_long`` cut, naming the file and line."""
+    if "[review-panel: line cut here" not in chunk_text:
+        return []
+    notes, path = [], "?"
+    for line in chunk_text.split("\n"):
+        header = _HEADER.match(line)
+        if header:
+            path = json.loads(header.group(1))
+            continue
+        cut = _CUT.match(line)
+        if cut:
+            where = f"{path}:{cut.group(1)}" if cut.group(1) else path
+            notes.append(
+                f"{where}: a very long line was cut for the model ({int(cut.group(2)):,} "
+                "characters not shown)"
+            )
+    return notes
+
+
 def _file_header(change: FileChange, part: str = "") -> str:
     # JSON quoting keeps a hostile file name (newlines, markdown) on one inert line.
     return f"### file {json.dumps(change.path)} ({change.status}){part}\n   new    old"
@@ -244,7 +285,7 @@ def _render(f: FileChange, budget: int) -> list[tuple[str, int]]:
     """The file's parts under ``budget`` characters, each with its header; made once."""
     parts = f.rendered.get(budget)
     if parts is None:
-        blocks = [_hunk_lines(f.patched, h) for h in range(len(f.patched))]
+        blocks = [_cut_long(_hunk_lines(f.patched, h), budget) for h in range(len(f.patched))]
         packed = _pack_blocks(blocks, budget)
         parts = [
             (
