@@ -11,10 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-import json
 import sys
 import threading
-import uuid
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -355,10 +353,3 @@ def main() -> None:
 
     sys.exit(guarded(lambda: app(standalone_mode=False)))
 
-
-def new_thread_id() -> str:
-    return uuid.uuid4().hex[:12]
-
-
-def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from evals.cases import Case, Expected
+from evals.cases import Expected
 from evals.categories import canonical, same
 
 TOLERANCE = 3  # lines either side of the labelled lines a comment may cite
@@ -191,6 +191,3 @@ def by_category(results: list[CaseResult]) -> dict[str, Score]:
                 score(k).correct += (j, k) in used
     return dict(sorted(scores.items()))
 
-
-def score_case(case: Case, comments: list[Comment], **extra: object) -> CaseResult:
-    return CaseResult(case.name, list(case.expected), comments, **extra)  # type: ignore[arg-type]

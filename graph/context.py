@@ -93,11 +93,6 @@ def _bool(raw: str) -> bool:
     raise ValueError("expected true or false")
 
 
-def _optional(convert: Callable[[str], T]) -> Callable[[str], T | None]:
-    """A converter for a setting whose absence means "not set for this run" (None)."""
-    return convert
-
-
 _NO_PRICES: dict[str, Any] = {}
 
 
@@ -205,14 +200,14 @@ class Context:
     # Noise control. Empty (None) means "not set for this run": the reviewed repository's
     # .review-panel.yaml decides, else the built-in default (services/noise.py).
     min_severity: Severity | None = field(
-        default_factory=_env("REVIEW_PANEL_MIN_SEVERITY", _optional(Severity), None),
+        default_factory=_env("REVIEW_PANEL_MIN_SEVERITY", Severity, None),
         metadata={
             "description": "Findings below this severity are left out of the draft "
             "(REVIEW_PANEL_MIN_SEVERITY). Empty: the repository's .review-panel.yaml, else low."
         },
     )
     min_confidence: float | None = field(
-        default_factory=_env("REVIEW_PANEL_MIN_CONFIDENCE", _optional(_number), None),
+        default_factory=_env("REVIEW_PANEL_MIN_CONFIDENCE", _number, None),
         metadata={
             "description": "Findings the specialist is less sure of than this (0..1) are left "
             "out of the draft (REVIEW_PANEL_MIN_CONFIDENCE). Empty: the repository's "
@@ -220,7 +215,7 @@ class Context:
         },
     )
     max_inline_comments: int | None = field(
-        default_factory=_env("REVIEW_PANEL_MAX_COMMENTS", _optional(int), None),
+        default_factory=_env("REVIEW_PANEL_MAX_COMMENTS", int, None),
         metadata={
             "description": "Most inline comments a review posts; the rest are listed in the "
             "review body (REVIEW_PANEL_MAX_COMMENTS). Empty: the repository's "
@@ -243,7 +238,7 @@ class Context:
         },
     )
     repo: str | None = field(
-        default_factory=_env("REVIEW_PANEL_REPO", _optional(str), None),
+        default_factory=_env("REVIEW_PANEL_REPO", str, None),
         metadata={
             "description": "For a local diff: the repository folder at the reviewed head, "
             "whose files widen each hunk to its enclosing function and give the guidelines "

@@ -19,32 +19,27 @@ from typing import Any, Literal
 
 from langgraph.config import get_config
 from langgraph.func import task
-from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 
-from graph.context import Context
 from graph.contracts import ApprovedReview, PostResult, Source
-from graph.settings import thread_context
 from graph.state import ReviewState
 from services import render
 
 MOVED_HEAD_CHOICES = ("post", "cancel")
 
 
-async def post(
-    state: ReviewState, runtime: Runtime[Context]
-) -> Command[Literal["approve", "__end__"]]:
+async def post(state: ReviewState) -> Command[Literal["approve", "__end__"]]:
     """Publish; a review GitHub refuses goes back to the approval pause with the reason."""
     from graph.errors import GitHubPostError
 
     try:
-        update = await _publish(state, runtime)
+        update = await _publish(state)
     except GitHubPostError as exc:
         return Command(update={"refused": str(exc)}, goto="approve")  # graph.steps.APPROVE
     return Command(update=update, goto="__end__")
 
 
-async def _publish(state: ReviewState, runtime: Runtime[Context]) -> ReviewState:
+async def _publish(state: ReviewState) -> ReviewState:
     approved = ApprovedReview.model_validate(state["approved"])
     source = Source.model_validate(state["source"])
     markdown = render.final_markdown(approved, source)
@@ -54,7 +49,6 @@ async def _publish(state: ReviewState, runtime: Runtime[Context]) -> ReviewState
 
     from services.github import publish_review
 
-    context = thread_context(state, runtime)
     head = await head_seen(source)
     notes: list[str] = []
     if head != source.head_sha:
@@ -65,7 +59,7 @@ async def _publish(state: ReviewState, runtime: Runtime[Context]) -> ReviewState
             f"{source.label} had moved to {head[:12]}"
         )
     thread_id = str(get_config().get("configurable", {}).get("thread_id", "unknown"))
-    result = await publish_review(source, approved, thread_id, context)
+    result = await publish_review(source, approved, thread_id)
     result = result.model_copy(update={"markdown": markdown, "notes": notes + result.notes})
     return {"result": result.model_dump(mode="json")}
 

@@ -253,9 +253,7 @@ def _diff_from_files(pr: PullRequest, label: str) -> tuple[str, dict[str, str]]:
 # --- post -----------------------------------------------------------------------------------
 
 
-async def publish_review(
-    source: Source, approved: ApprovedReview, thread_id: str, context: Context
-) -> PostResult:
+async def publish_review(source: Source, approved: ApprovedReview, thread_id: str) -> PostResult:
     """Publish ``approved`` on the reviewed commit, unless this thread already did."""
     return await asyncio.to_thread(_publish, source, approved, thread_id)
 
@@ -266,7 +264,7 @@ async def head_now(source: Source) -> str:
     def read() -> str:
         g = _client(str(source.api_url), f"{source.owner}/{source.repo}")
         try:
-            repo = g.get_repo(f"{source.owner}/{source.repo}")
+            repo = _call(source.label, lambda: g.get_repo(f"{source.owner}/{source.repo}"))
             return str(_call(source.label, lambda: repo.get_pull(int(source.number or 0))).head.sha)
         finally:
             g.close()
