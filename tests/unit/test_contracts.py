@@ -16,12 +16,32 @@ from graph.contracts import (
 )
 
 
-def test_severity_scale_is_ordered() -> None:
-    ranks = [
-        s.rank
-        for s in (Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
+def test_the_severity_scale_decides_what_is_left_out_what_comes_first_and_the_verdict() -> None:
+    from graph.contracts import NoiseControl, Verdict
+    from services import merge, noise
+    from services.diff import Anchors
+
+    findings = [
+        Finding(
+            path="a.py",
+            start_line=10 * i + 1,
+            end_line=10 * i + 1,
+            severity=severity,
+            category="c",
+            title=f"problem {severity}",
+            rationale="Because it breaks a documented guarantee of the module.",
+            confidence=0.9,
+            specialist="security",
+        )
+        for i, severity in enumerate(["low", "critical", "info", "medium", "high"])
     ]
-    assert ranks == sorted(ranks) and len(set(ranks)) == 5
+    kept, notes = noise.select(findings, NoiseControl(min_severity=Severity.MEDIUM), {}, {})
+    assert sorted(f.severity.value for f in kept) == ["critical", "high", "medium"]
+    assert notes == ["2 finding(s) below medium left out"]
+    ranked = merge.rank(merge.merge(kept, Anchors([])))
+    assert [c.severity.value for c in ranked] == ["critical", "high", "medium"]
+    assert merge.verdict(ranked)[0] == Verdict.REQUEST_CHANGES
+    assert merge.verdict(ranked[2:])[0] == Verdict.COMMENT  # medium alone does not block
 
 
 def test_model_finding_rejects_unknown_fields_and_bad_severity() -> None:
