@@ -1,4 +1,6 @@
-"""The CLI contract, each step in a NEW process against one SQLite file, as people use it."""
+"""The CLI contract, each step in a NEW process, as people use it: against one SQLite file,
+and the tests about what a later process finds in the database against Postgres too
+(``any_db_env``; tests/integration/test_postgres.py keeps what only Postgres has)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,14 @@ from tests.conftest import EXAMPLES, run_cli, stored_bytes
 
 @pytest.fixture
 def env(cli_env: dict[str, str]) -> dict[str, str]:
+    return cli_env
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.server)])
+def any_db_env(request: pytest.FixtureRequest, cli_env: dict[str, str]) -> dict[str, str]:
+    """``cli_env`` on each checkpoint back end: the SQLite file, or a Postgres database."""
+    if request.param == "postgres":
+        return {**cli_env, "REVIEW_PANEL_DB": request.getfixturevalue("postgres_url")}
     return cli_env
 
 
@@ -50,8 +60,9 @@ def test_review_from_stdin(env: dict[str, str]) -> None:
 
 
 def test_approve_in_another_process_publishes_what_was_approved(
-    env: dict[str, str], tmp_path: Path
+    any_db_env: dict[str, str], tmp_path: Path
 ) -> None:
+    env = any_db_env
     started = start_review(env)
     draft, thread = started["draft"], started["thread_id"]
     out = tmp_path / "review.md"
@@ -67,7 +78,8 @@ def test_approve_in_another_process_publishes_what_was_approved(
     assert shown["approved"]["event"] == draft["verdict"]
 
 
-def test_edited_approval_publishes_the_edit(env: dict[str, str], tmp_path: Path) -> None:
+def test_edited_approval_publishes_the_edit(any_db_env: dict[str, str], tmp_path: Path) -> None:
+    env = any_db_env
     started = start_review(env)
     comments = started["draft"]["comments"]
     edit = tmp_path / "edit.yaml"

@@ -1,7 +1,8 @@
 """The CLI on Postgres: each step in a NEW process, as workers on several machines would run it.
 
-The same contract as the SQLite tests (tests/integration/test_cli.py), against a real
-throwaway cluster (tests/pg.py) and, for pull requests, the loopback GitHub server.
+The CLI contract itself runs on both back ends in tests/integration/test_cli.py
+(``any_db_env``); this file has what only Postgres has, against a real throwaway cluster
+(tests/pg.py) and, for pull requests, the loopback GitHub server.
 """
 
 from __future__ import annotations
@@ -9,12 +10,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-import yaml
 
 from tests.conftest import EXAMPLES, GITHUB_TOKEN, ROOT, run_cli
 from tests.pg import PostgresCluster, free_port
@@ -62,45 +61,6 @@ def stored_bytes(url: str) -> bytes:
 def stored_threads(url: str) -> set[str]:
     with psycopg.connect(url) as conn:
         return {r[0] for r in conn.execute("SELECT DISTINCT thread_id FROM checkpoints")}
-
-
-def test_approve_in_another_process_publishes_what_was_approved(
-    env: dict[str, str], tmp_path: Path
-) -> None:
-    started = cli_json("review", "examples/sql_injection.diff", env=env)
-    draft, thread = started["draft"], started["thread_id"]
-    assert started["status"] == "awaiting approval"
-    assert thread in stored_threads(env["REVIEW_PANEL_DB"])
-    out = tmp_path / "review.md"
-    shown = cli_json("approve", thread, "--out", str(out), env=env)
-    assert shown["status"] == "written"
-    markdown = out.read_text()
-    assert markdown == shown["result"]["markdown"]
-    assert draft["summary"] in markdown
-    for comment in draft["comments"]:
-        assert comment["body"] in markdown
-    assert shown["approved"]["event"] == draft["verdict"]
-
-
-def test_edited_approval_publishes_the_edit(env: dict[str, str], tmp_path: Path) -> None:
-    started = cli_json("review", "examples/sql_injection.diff", env=env)
-    comments = started["draft"]["comments"]
-    edit = tmp_path / "edit.yaml"
-    edit.write_text(
-        yaml.safe_dump(
-            {
-                "summary": "Please fix the injection first.",
-                "verdict": "COMMENT",
-                "comments": {comments[0]["id"]: None, comments[1]["id"]: "Use a bound parameter."},
-            }
-        )
-    )
-    result = cli_json("approve", started["thread_id"], "--edit", str(edit), env=env)
-    markdown = result["result"]["markdown"]
-    assert "Please fix the injection first." in markdown
-    assert "Use a bound parameter." in markdown
-    assert comments[0]["body"] not in markdown
-    assert result["approved"]["event"] == "COMMENT"
 
 
 def test_pull_request_flow_posts_exactly_one_review(
