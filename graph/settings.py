@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 from enum import Enum
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from graph.context import Context, resolve
 from graph.errors import ConfigError
@@ -30,10 +31,15 @@ JSON = dict[str, Any]
 
 
 def snapshot(context: Context) -> JSON:
-    """The settings as JSON, to keep in the thread's state (no secret is a setting)."""
-    return {
-        k: v.value if isinstance(v, Enum) else v for k, v in asdict(context).items()
-    }
+    """The settings as JSON, to keep in the thread's state (no secret is a setting).
+
+    A base URL may carry a user name and password (a proxy's basic auth): they are left out,
+    like the API key, and ``restore`` takes them from the environment again.
+    """
+    data = {k: v.value if isinstance(v, Enum) else v for k, v in asdict(context).items()}
+    if data.get("base_url"):
+        data["base_url"] = _without_credentials(str(data["base_url"]))
+    return data
 
 
 def restore(saved: JSON | None) -> Context:
@@ -41,7 +47,27 @@ def restore(saved: JSON | None) -> Context:
     if not saved:
         return Context()
     known = {f.name for f in fields(Context)}
-    return Context(**{k: v for k, v in saved.items() if k in known})
+    values = {k: v for k, v in saved.items() if k in known}
+    if values.get("base_url"):
+        values["base_url"] = _with_credentials(str(values["base_url"]))
+    return Context(**values)
+
+
+def _without_credentials(url: str) -> str:
+    parts = urlsplit(url)
+    if not (parts.username or parts.password):
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def _with_credentials(url: str) -> str:
+    """``url`` with the environment's credentials when the environment names that endpoint."""
+    from graph.context import _base_url
+
+    configured = _base_url()
+    if configured and _without_credentials(configured) == url:
+        return configured
+    return url
 
 
 def thread_context(state: ReviewState, runtime: Runtime[Context]) -> Context:
