@@ -253,9 +253,10 @@ class Perspective(_Strict):
 
 
 # Why a comment is a list item of the review body instead of an inline comment: no line of it
-# is on the diff (GitHub takes inline comments only there), or it is over the run's cap on
+# is on the diff (GitHub takes inline comments only there), it is on the context lines shown
+# around a hunk (services/widen.py), or it is over the run's cap on
 # inline comments, or (after a 422) GitHub refused it inline. Each reason is its own group.
-InBody = Literal["off_diff", "over_cap", "refused"]
+InBody = Literal["off_diff", "context", "over_cap", "refused"]
 
 
 class ReviewComment(_Strict):

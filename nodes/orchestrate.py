@@ -32,7 +32,7 @@ from graph.settings import thread_context
 from graph.state import ReviewState, diff_text
 from graph.steps import ORCHESTRATOR, Node
 from nodes.specialist import context_block
-from services import bound, cost, incremental, merge, noise, render, scope, synthesis
+from services import body, bound, cost, incremental, merge, noise, render, scope, synthesis
 from services import diff as diffs
 from services.model import ModelChoice, call_structured
 from services.prompts import as_data, load_orchestrator, load_roster
@@ -72,6 +72,8 @@ def make_orchestrate(prompts_dir: Path | None) -> Node:
                 f"{repeated} earlier finding(s) still apply: already posted on this pull "
                 "request, not repeated"
             )
+        around = state["around"]["lines"] if "around" in state else {}
+        comments = [body.on_context(c, around) for c in comments]
         comments, capped = _cap_inline(comments, quiet.max_inline_comments)
         if capped:
             notes.append(

@@ -6,8 +6,9 @@ the body is built against a budget below the limit (room for the marker and a ma
 what does not fit is summarised by severity and file, with where the full list is.
 
 Each group says its true reason: a comment is in the body because no line of it is on the
-diff, because it is over the run's cap on inline comments, or (the fallback after GitHub
-refused the inline comments) because GitHub would not take it inline.
+diff, because it is on the context lines shown around a hunk (``services.widen``), because
+it is over the run's cap on inline comments, or (the fallback after GitHub refused the inline
+comments) because GitHub would not take it inline.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from graph.contracts import ApprovedComment
+from graph.contracts import ApprovedComment, ReviewComment, Side
 from services.render import body_line, code_span, safe
 
 LIMIT = 65_536  # GitHub: "Body is too long (maximum is 65536 characters)"
@@ -28,6 +29,8 @@ FILES_NAMED = 15  # files named in the overflow summary; the rest are counted
 HEADINGS = {
     "off_diff": "**Not on lines of this diff** (GitHub takes inline comments only on lines "
     "the diff shows):",
+    "context": "**On the code around the change** (context lines the reviewers were shown; "
+    "GitHub takes inline comments only on lines the diff shows):",
     "over_cap": "**Over the limit of {cap} inline comments** (ranked lower than those posted "
     "inline):",
     "refused": "**Inline comments GitHub refused** (it rejected them as inline comments):",
@@ -103,6 +106,17 @@ def _fill(
             out.append(line)
             room -= len(line) + 1
     return overflow
+
+
+def on_context(c: ReviewComment, around: dict[str, dict[str, str]]) -> ReviewComment:
+    """``c`` marked as on context lines when it is not inline and cites lines of the code
+    shown around a hunk (``services.widen``'s lines: path -> {line number: text})."""
+    shown = around.get(c.path, {})
+    if c.anchor is not None or c.side != Side.RIGHT or not shown:
+        return c
+    if any(str(n) in shown for n in range(c.start_line, c.end_line + 1)):
+        return c.model_copy(update={"in_body": "context"})
+    return c
 
 
 def overflow_summary(left: Sequence[ApprovedComment], full_list: str) -> str:

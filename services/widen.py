@@ -11,7 +11,7 @@ tree whose files match the diff.
 What is added is shown to the specialists in a separate block per file, marked as context,
 in the same ``new old marker code`` rows (marker ``:``), so a model can cite those lines,
 but they are never anchors: ``services.diff.Anchors`` only knows diff lines, so a comment on
-them goes into the review body, which names it as not on lines of this diff.
+them goes into the review body, under "Not on lines of this diff".
 """
 
 from __future__ import annotations

@@ -51,3 +51,21 @@ def test_the_refused_inline_comments_are_added_within_the_limit() -> None:
     text = body.add_group(start, refused, "`review-panel show t1 --json`")
     assert text.startswith(start) and len(text) <= body.BUDGET
     assert "**Inline comments GitHub refused**" in text or "more finding(s)" in text
+
+
+def test_a_comment_on_the_code_shown_around_a_hunk_is_grouped_as_context() -> None:
+    from graph.contracts import Perspective, ReviewComment
+
+    def drafted(line: int) -> ReviewComment:
+        view = Perspective(specialist="security", severity=Severity.HIGH, title="t", rationale="r")
+        return ReviewComment(
+            id=f"c-{line}", path="a.py", start_line=line, end_line=line, side=Side.RIGHT,
+            severity=Severity.HIGH, category="c", title="t", body="b", perspectives=[view],
+            in_body="off_diff",
+        )  # fmt: skip
+
+    around = {"a.py": {"40": "    if user.is_admin:"}}
+    assert body.on_context(drafted(40), around).in_body == "context"
+    assert body.on_context(drafted(90), around).in_body == "off_diff"
+    text = body.review_body("S.", [item(1, "context"), item(2, "off_diff")], [])
+    assert "**Not on lines of this diff**" in text and "**On the code around the change**" in text
