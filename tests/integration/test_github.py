@@ -392,18 +392,23 @@ def _big_pr(files: int = 220) -> str:
 
 
 def test_a_review_past_githubs_body_limit_is_posted_within_it(
-    env: dict[str, str], github_server: GitHubServer
+    env: dict[str, str], github_server: GitHubServer, tmp_path: Path
 ) -> None:
     github_server.add_pull("octo", "demo", 8, _big_pr(), title="Generated", body="Many files.")
     env = {**env, "REVIEW_PANEL_CHUNK_TOKENS": "500"}  # at most 20 findings per call
     started = review(env, "octo/demo#8")
     thread = started["thread_id"]
-    assert len(started["draft"]["comments"]) == 660
-    approve(env, thread)
+    in_body = [c for c in started["draft"]["comments"] if c["anchor"] is None]
+    assert len(in_body) >= 70  # over the cap of 25 inline comments
+    # The person's words make each body item long: together far past 65,536 characters.
+    words = "Bind the parameter; never format SQL. " * 25
+    edit = tmp_path / "edit.yaml"
+    edit.write_text(json.dumps({"comments": {c["id"]: words for c in in_body}}))
+    approve(env, thread, "--edit", str(edit))
     (posted,) = github_server.reviews("octo", "demo", 8)
     assert len(posted["comments"]) == 25
     text = posted["body"]
-    assert len(text) <= 65_536
+    assert len(words) * len(in_body) > 65_536 >= len(text)
     assert "**Over the limit of 25 inline comments**" in text
     assert "**Not on lines of this diff**" not in text  # no comment here is off the diff
     assert "more finding(s) are not listed here" in text and "By severity: " in text
