@@ -403,6 +403,8 @@ class Anchors:
         on an 18-line file where the posted comment said 1-18. The diff tells the length of
         an added file (new side), a deleted one (old side), and of any file whose last hunk
         reaches its end (see ``_reaches_end``); elsewhere only the start is kept at 1 or more.
+        A range that starts past the end is left as it is: moving it onto the last line would
+        put a comment on code it is not about (it goes to the review body instead).
         """
         start, end = max(1, start), max(1, end)
         change = self._files.get(path)
@@ -412,7 +414,8 @@ class Anchors:
         whole = change.status == ("added" if side == Side.RIGHT else "deleted")
         if lines and (whole or _reaches_end(change.patched)):
             last = max(lines)
-            start, end = min(start, last), min(end, last)
+            if start <= last:  # a range wholly past the end is not moved onto other lines
+                end = min(end, last)
         return start, end
 
     def single_hunk_right(self, path: str, start: int, end: int) -> bool:

@@ -42,6 +42,11 @@ def test_a_range_past_the_end_of_the_file_is_cut_to_its_last_line() -> None:
     assert comment.anchor is not None and comment.anchor.line == 18  # the posted range
 
 
+def test_a_range_wholly_past_the_end_is_not_moved_onto_the_last_line() -> None:
+    anchors = diffs.Anchors(diffs.parse(SQL))
+    assert anchors.clamp("app/users.py", Side.RIGHT, 25, 26) == (25, 26)
+
+
 def test_a_range_in_a_file_that_goes_on_past_the_diff_is_left_alone() -> None:
     anchors = diffs.Anchors(diffs.parse(GOES_ON))
     assert anchors.clamp("m.py", Side.RIGHT, 4, 9) == (4, 9)
