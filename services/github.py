@@ -1,10 +1,11 @@
 """GitHub through PyGithub: read a pull request and its diff, publish a review exactly once.
 
 PyGithub is synchronous, so every call runs in a worker thread (LangGraph's server rejects
-blocking calls inside async nodes). Its own retry is switched off: it would re-send a review
-POST whose response was lost (posting twice) and wait out rate limits without a cap. Instead,
-reads are retried here with a bounded wait that honours ``retry-after`` and
-``x-ratelimit-reset``, and a write is only repeated after checking that it did not land.
+blocking calls inside async nodes). Its default retry is replaced: it would re-send a review
+POST whose response was lost (posting twice) and wait out rate limits without a cap. The
+client gets a urllib3 ``Retry`` that repeats a read once after a 5xx or a dropped connection;
+rate limits are waited out here within a bounded wait that honours ``retry-after`` and
+``x-ratelimit-reset``; a write is only repeated after checking that it did not land.
 
 The token is read from ``GITHUB_TOKEN`` at the moment of the call, or is a GitHub App's
 installation token for the repository (``services/github_app.py``); it never enters state,
@@ -19,6 +20,8 @@ import os
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from urllib3.util.retry import Retry
 
 from graph.contracts import ApprovedReview, PostResult, Source
 from graph.errors import (
@@ -66,11 +69,29 @@ def _client(api_url: str, repo: str | None = None) -> Github:
     return Github(
         base_url=api_url.rstrip("/"),
         auth=auth,
-        retry=None,
+        retry=_TRANSIENT,
         per_page=100,
         timeout=30,
         seconds_between_requests=0,  # rate limits are handled by _call, not by sleeping
     )
+
+
+def _transient_retry() -> Retry:
+    """One more try for a read that met a 5xx or a dropped connection; never for a write.
+
+    Rate limits are not retried by urllib3: it would wait out any ``retry-after`` with no
+    bound. ``_call`` waits for them within ``REVIEW_PANEL_GITHUB_MAX_WAIT`` instead.
+    """
+    return Retry(
+        total=1,
+        status_forcelist=(500, 502, 503, 504),
+        allowed_methods=frozenset({"GET", "HEAD"}),  # a POST may have landed: never resent
+        respect_retry_after_header=False,
+        raise_on_status=False,  # the last answer reaches PyGithub, which names its status
+    )
+
+
+_TRANSIENT = _transient_retry()
 
 
 def _max_wait() -> float:
@@ -99,8 +120,9 @@ def _retry_after(exc: Any) -> float | None:
 def _call(what: str, fn: Callable[[], T], *, retry: bool = True) -> T:
     """Run one PyGithub call, translating its failures into our errors.
 
-    Reads (``retry=True``) are retried on rate limits within the bounded wait, and once on a
-    5xx or a dropped connection. Writes are never retried here.
+    Reads (``retry=True``) are retried on rate limits within the bounded wait; a 5xx or a
+    dropped connection on a read was already retried once by the client (``_TRANSIENT``).
+    Writes are never retried.
     """
     import requests
     from github import (
@@ -111,7 +133,6 @@ def _call(what: str, fn: Callable[[], T], *, retry: bool = True) -> T:
     )
 
     deadline = time.monotonic() + _max_wait()
-    transient_left = 1 if retry else 0
     while True:
         try:
             return fn()
@@ -139,16 +160,8 @@ def _call(what: str, fn: Callable[[], T], *, retry: bool = True) -> T:
                     f"(in {int(wait)}s)",
                     retry_at=retry_at,
                 ) from None
-            if status >= 500 and transient_left:
-                transient_left -= 1
-                time.sleep(1.0)
-                continue
             raise _status_error(what, exc) from None
         except (requests.ConnectionError, requests.Timeout) as exc:
-            if transient_left:
-                transient_left -= 1
-                time.sleep(1.0)
-                continue
             raise GitHubNetworkError(
                 f"{what}: cannot reach GitHub ({type(exc).__name__}); check the network "
                 "and GITHUB_API_URL"

@@ -428,3 +428,37 @@ def test_a_review_github_refuses_leaves_the_thread_answerable(
     assert shown["status"] == "awaiting approval"
     approve(env, thread)
     assert len(github_server.reviews("octo", "demo", 7)) == 1
+
+
+def test_a_read_that_meets_a_5xx_is_tried_once_more_by_the_client(
+    env: dict[str, str], github_server: GitHubServer
+) -> None:
+    github_server.fail_next("GET", r"/pulls/7$", status=502)
+    drafted = review(env)
+    assert drafted["status"] == "awaiting approval"
+    reads = [r for r in github_server.requests if r.method == "GET" and r.path.endswith("/7")]
+    assert len(reads) >= 2  # the 502, then the same read again
+
+
+def test_a_read_that_fails_twice_is_one_line_naming_the_status(
+    env: dict[str, str], github_server: GitHubServer
+) -> None:
+    github_server.fail_next("GET", r"/pulls/7$", status=502, count=2)
+    failed = run_cli("review", PR, env=env)
+    assert failed.returncode == 10, failed.stderr
+    (line,) = [x for x in failed.stderr.splitlines() if x.startswith("review-panel:")]
+    assert line == "review-panel: error: octo/demo#7: GitHub answered 502: Bad Gateway"
+    assert "Traceback" not in failed.stderr
+
+
+def test_a_review_post_that_meets_a_5xx_is_never_resent_blindly(
+    env: dict[str, str], github_server: GitHubServer
+) -> None:
+    thread = review(env)["thread_id"]
+    github_server.fail_next("POST", r"/pulls/7/reviews$", status=502)  # refused, not applied
+    done = approve(env, thread)
+    posts = [r for r in github_server.requests if r.method == "POST"]
+    assert len(github_server.reviews("octo", "demo", 7)) == 1
+    assert done["status"] == "posted"
+    # the client did not resend it on its own: the product checked, then posted once more
+    assert len(posts) == 2
