@@ -26,6 +26,7 @@ from bench.prs import large_pr
 from graph.context import Context
 from graph.errors import ConfigError
 from graph.workflow import build_graph
+from services import bound
 from services import diff as diffs
 from services.prompts import active_roster
 from tests.conftest import ROOT, run_cli
@@ -178,7 +179,10 @@ async def test_the_orchestrator_prompt_stays_bounded_with_hundreds_of_findings(
     model_env.handler = _many_findings
     state = await review(text)
     (request,) = [r for r in model_env.requests if which(r) == "orchestrator"]
-    assert len(state["draft"]["comments"]) == 500  # every finding is in the draft
+    # Every finding is accounted for: the draft lists the first MAX_COMMENTS, counts the rest.
+    assert len(state["draft"]["comments"]) == bound.MAX_COMMENTS
+    left = 500 - bound.MAX_COMMENTS
+    assert state["draft"]["left_out"][0] == f"{left} more comment(s) in 1 file(s): {left} medium"
     assert len(request.prompt_text) < 40_000  # ~10k tokens, whatever the number of findings
     assert "... and 460 more: medium/missing-input-validation: 460" in request.user
 
