@@ -219,10 +219,10 @@ async def show(thread_id: str, db: str | None, *, as_json: bool) -> None:
 
 async def list_threads(db: str | None, *, as_json: bool) -> None:
     from graph.checkpointer import db_setting, open_checkpointer
-    from graph.listing import sqlite_threads
+    from graph.listing import stored_threads
 
-    async with open_checkpointer(db_setting(db)) as saver:  # SQLite: reads what it shows
-        listed = await sqlite_threads(saver)
+    async with open_checkpointer(db_setting(db)) as saver:  # reads only what it shows
+        listed = await stored_threads(saver)
     infos = listed if listed is not None else await _states(db)
     if as_json:
         sys.stdout.write(json.dumps([i.as_json() for i in infos], indent=2) + "\n")
@@ -241,7 +241,7 @@ async def list_threads(db: str | None, *, as_json: bool) -> None:
 
 
 async def _states(db: str | None) -> list[ThreadInfo]:
-    """Every thread's state, newest first (Postgres: its saver has no cheaper listing yet)."""
+    """Every thread's whole state, newest first: for a saver ``graph.listing`` cannot read."""
     async with open_session(db) as session:
         created: dict[str, str] = {}
         async for checkpoint in session.checkpointer.alist(None):

@@ -12,7 +12,7 @@ from langgraph.types import Command
 
 from graph.checkpointer import open_checkpointer
 from graph.context import Context
-from graph.listing import created_at, sqlite_threads
+from graph.listing import created_at, stored_threads
 from graph.threads import CRASHED, FAILED, PAUSED, WRITTEN, describe
 from graph.workflow import build_graph
 from tests.conftest import EXAMPLES
@@ -40,10 +40,17 @@ async def _start(app: Any, label: str, text: str = SQL) -> dict[str, Any]:
     return config
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "t.sqlite")
+    return str(request.getfixturevalue("postgres_url"))
+
+
 async def test_listing_agrees_with_the_whole_state_for_every_status(
-    tmp_path: Path, fake_model: FakeModel
+    db: str, fake_model: FakeModel
 ) -> None:
-    async with open_checkpointer(str(tmp_path / "t.sqlite")) as saver:
+    async with open_checkpointer(db) as saver:
         app = build_graph().compile(checkpointer=saver)
         paused = await _start(app, "paused.diff")
         written = await _start(app, "written.diff")
@@ -57,7 +64,7 @@ async def test_listing_agrees_with_the_whole_state_for_every_status(
             patch.setattr("nodes.orchestrate.call_structured", _die)
             with pytest.raises(Died):
                 await app.ainvoke({"target": SQL}, crashed, context=Context(), durability="sync")
-        listed = {i.thread_id: i for i in await sqlite_threads(saver) or []}
+        listed = {i.thread_id: i for i in await stored_threads(saver) or []}
         whole = {}
         for config in (paused, written, rejected, failed, crashed):
             tid = config["configurable"]["thread_id"]
@@ -70,13 +77,13 @@ async def test_listing_agrees_with_the_whole_state_for_every_status(
         assert info.created[:19] == whole[tid].created[:19] or info.created <= whole[tid].created
     failed_id = failed["configurable"]["thread_id"]
     assert listed[failed_id].error and listed[failed_id].error == whole[failed_id].error
-    order = [i.created for i in await _listed(tmp_path)]
+    order = [i.created for i in await _listed(db)]
     assert order == sorted(order, reverse=True)
 
 
-async def _listed(tmp_path: Path) -> list[Any]:
-    async with open_checkpointer(str(tmp_path / "t.sqlite")) as saver:
-        return await sqlite_threads(saver) or []
+async def _listed(db: str) -> list[Any]:
+    async with open_checkpointer(db) as saver:
+        return await stored_threads(saver) or []
 
 
 def test_a_checkpoint_id_tells_when_it_was_made() -> None:
