@@ -222,8 +222,7 @@ async def list_threads(db: str | None, *, as_json: bool) -> None:
     from graph.listing import stored_threads
 
     async with open_checkpointer(db_setting(db)) as saver:  # reads only what it shows
-        listed = await stored_threads(saver)
-    infos = listed if listed is not None else await _states(db)
+        infos = await stored_threads(saver)
     if as_json:
         sys.stdout.write(json.dumps([i.as_json() for i in infos], indent=2) + "\n")
         return
@@ -238,20 +237,6 @@ async def list_threads(db: str | None, *, as_json: bool) -> None:
         typer.echo("failed (`review-panel show THREAD` says why; `review-panel forget THREAD`):")
         for i in failed:
             typer.echo(f"{i.thread_id}  {i.created[:19]:19}  {(i.error or '')[:60]:60}  {i.target}")
-
-
-async def _states(db: str | None) -> list[ThreadInfo]:
-    """Every thread's whole state, newest first: for a saver ``graph.listing`` cannot read."""
-    async with open_session(db) as session:
-        created: dict[str, str] = {}
-        async for checkpoint in session.checkpointer.alist(None):
-            tid = checkpoint.config["configurable"]["thread_id"]
-            created[tid] = checkpoint.checkpoint.get("ts", "")  # oldest seen last
-        infos = [await _info(session, tid) for tid in created]
-    for info in infos:
-        info.created = created[info.thread_id]
-    infos.sort(key=lambda i: i.created, reverse=True)
-    return infos
 
 
 def _require_paused(info: ThreadInfo) -> None:

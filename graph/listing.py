@@ -60,13 +60,9 @@ class _Store:
             return [tuple(row.values()) for row in await cur.fetchall()]
 
 
-async def stored_threads(saver: Any) -> list[ThreadInfo] | None:
-    """Every thread in a SQLite or Postgres saver's database, newest first; None for others."""
-    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
-    if not isinstance(saver, AsyncSqliteSaver | AsyncPostgresSaver):
-        return None
+async def stored_threads(saver: Any) -> list[ThreadInfo]:
+    """Every thread in the database of a saver from ``graph.checkpointer.open_checkpointer``
+    (SQLite or Postgres, the only two it makes), newest first."""
     await saver.setup()
     store = _Store(saver)
     rows = await store.rows(

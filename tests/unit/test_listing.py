@@ -64,7 +64,7 @@ async def test_listing_agrees_with_the_whole_state_for_every_status(
             patch.setattr("nodes.orchestrate.call_structured", _die)
             with pytest.raises(Died):
                 await app.ainvoke({"target": SQL}, crashed, context=Context(), durability="sync")
-        listed = {i.thread_id: i for i in await stored_threads(saver) or []}
+        listed = {i.thread_id: i for i in await stored_threads(saver)}
         whole = {}
         for config in (paused, written, rejected, failed, crashed):
             tid = config["configurable"]["thread_id"]
@@ -83,7 +83,7 @@ async def test_listing_agrees_with_the_whole_state_for_every_status(
 
 async def _listed(db: str) -> list[Any]:
     async with open_checkpointer(db) as saver:
-        return await stored_threads(saver) or []
+        return await stored_threads(saver)
 
 
 def test_a_checkpoint_id_tells_when_it_was_made() -> None:
