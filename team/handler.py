@@ -77,7 +77,7 @@ class Handler:
             return f"ignored: {pull.label} is a draft (review_drafts: true reviews drafts)"
         outcome, started = await self.review(pull.repo, pull.number, pull.head_sha, again=False)
         if started:
-            await self.follow(started, pull.repo.full_name, pull.head_sha)
+            await self.follow(started, pull.repo, pull.number, pull.head_sha)
         return outcome
 
     async def review(
@@ -103,28 +103,52 @@ class Handler:
             return f"exists: thread {tid}", None
         running = ThreadView(tid, "running")
         await status.report(running, self.api_url, repo.full_name, head)
-        for older in earlier:
-            if older.thread_id != tid and older.status == "paused" and not older.superseded_by:
-                await self.threads.mark_superseded(older.thread_id, tid)
-                await self._report(older)
+        await self.supersede_stale(repo, number)
         return f"started: thread {tid} for {label} at {head[:12]}", tid
 
-    async def follow(self, tid: str, repo: str, head: str) -> ThreadView:
+    async def follow(self, tid: str, repo: Repo, number: int, head: str) -> ThreadView:
         """Wait for the thread's run to end, then set the status it deserves.
 
-        A newer head may have been pushed while this draft was being written: its thread then
-        started after this one, and this draft is superseded as soon as it pauses."""
+        A newer head may have been pushed while this draft was being written: it is
+        superseded as soon as it pauses (``supersede_stale``)."""
         done = await self.threads.wait(tid)
-        pull = (await self.threads.get(tid) or done).values.get("source") or {}
-        if done.status == "paused" and not done.superseded_by and pull.get("number"):
-            owner, name = repo.split("/", 1)
-            key = pull_key(self.api_url, owner, name, int(pull["number"]))
-            ids = [t.thread_id for t in await self.threads.of_pull(key)]
-            if tid in ids and ids[-1] != tid:
-                await self.threads.mark_superseded(tid, ids[-1])
-                done = await self.threads.get(tid) or done
-        await status.report(done, self.api_url, repo, head)
+        if done.status == "paused" and not done.superseded_by:
+            await self.supersede_stale(repo, number)
+            done = await self.threads.get(tid) or done
+            if done.superseded_by:
+                return done  # supersede_stale reported it
+        await status.report(done, self.api_url, repo.full_name, head)
         return done
+
+    async def supersede_stale(self, repo: Repo, number: int) -> None:
+        """Mark every paused draft of a head that is no longer the PR's head superseded by
+        the thread of the PR's head, once that thread exists.
+
+        Called after a thread starts and after a draft pauses, so whichever of the two
+        happens last sees both: deliveries handled concurrently or out of order (GitHub
+        does not promise order) end the same way, and a late event for an old head never
+        supersedes the newer head's draft. The PR's head is read from GitHub, not from the
+        order the threads were created in. Best effort: if GitHub cannot say, the next
+        start or pause tries again, and commands act only on the PR's head's thread anyway."""
+        try:
+            pr = await conversation.pull_now(self.api_url, repo.full_name, number)
+        except GitHubError as exc:
+            log.warning(
+                "review-panel: could not read %s#%s's head: %s",
+                repo.full_name,
+                number,
+                scrub(str(exc)),
+            )
+            return
+        newest_tid, newest, _ = await self.latest(repo, number, pr.head_sha)
+        if newest is None:
+            return  # its delivery has not started it yet; that start calls this again
+        key = pull_key(self.api_url, repo.owner, repo.name, number)
+        for older in await self.threads.of_pull(key):
+            stale = older.head is not None and older.head != pr.head_sha
+            if stale and older.status == "paused" and not older.superseded_by:
+                await self.threads.mark_superseded(older.thread_id, newest_tid)
+                await self._report(older)
 
     async def latest(
         self, repo: Repo, number: int, head: str
@@ -175,7 +199,7 @@ class Handler:
         refused = outcome.startswith("refused")
         await conversation.react(self.api_url, repo, cmd.comment_id, "-1" if refused else "+1")
         if started:
-            await self.follow(started, repo, head)
+            await self.follow(started, cmd.repo, cmd.number, head)
         return outcome
 
     async def _refusal(self, cmd: Command) -> str | tuple[str, str | None]:

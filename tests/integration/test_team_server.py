@@ -467,6 +467,28 @@ async def test_a_push_while_the_first_draft_is_written_supersedes_it_too(
     assert older["values"]["superseded_by"] == tid(github, pr)
 
 
+async def test_a_late_event_for_an_older_head_never_supersedes_the_newer_draft(
+    deliver: Deliverer, github: GitHubServer, service: DevServer, sdk: LangGraphClient
+) -> None:
+    """GitHub does not promise order: the ``opened`` of the first head arrives after the
+    ``synchronize`` of the second, whose draft is already waiting."""
+    pr = new_pull(github, 11)
+    first_sha, first_thread = pr.head_sha, tid(github, pr)
+    stale = events.pull_request(pr, "opened", github.base_url)  # describes the first head
+    github.push("octo", "team", 11, second_head(11), FULL_AFTER, increment=INCREMENT)
+    deliver.opened(pr, "synchronize")
+    await asyncio.to_thread(draft_ready, service, github, pr)
+    assert deliver.send("pull_request", stale).status_code == 202
+    await asyncio.to_thread(
+        wait_for, "superseded", status_is(github, pr, "draft superseded", first_sha), service
+    )
+    assert (await sdk.threads.get(first_thread))["values"]["superseded_by"] == tid(github, pr)
+    newer = await sdk.threads.get(tid(github, pr))
+    assert not newer["values"].get("superseded_by")
+    status = latest_status(github, pr)
+    assert status is not None and status["description"].startswith("draft ready")
+
+
 def test_no_token_or_webhook_secret_reaches_the_server_log_or_a_status(
     service: DevServer, github: GitHubServer
 ) -> None:
