@@ -326,11 +326,17 @@ async def test_reject_by_command_says_who_rejected(
     assert github.reviews("octo", "team", 5) == []
 
 
-async def test_a_model_outage_gives_an_error_status_with_the_reason(
-    deliver: Deliverer, github: GitHubServer, service: DevServer, model: ModelServer
+async def test_a_model_outage_gives_an_error_status_and_retry_by_command_makes_the_draft(
+    deliver: Deliverer,
+    github: GitHubServer,
+    service: DevServer,
+    model: ModelServer,
+    sdk: LangGraphClient,
 ) -> None:
     pr = new_pull(github, 6)
-    model.script(*[Reply.error(503, "model overloaded") for _ in range(4)])
+    # Exactly the three specialist calls fail (the orchestrator is not asked when nothing
+    # was reviewed), so no scripted error is left over for the retry or a later test.
+    model.script(*[Reply.error(503, "model overloaded") for _ in range(3)])
     deliver.opened(pr)
     status = await asyncio.to_thread(
         wait_for, "error status", status_is(github, pr, "review failed"), service
@@ -338,6 +344,75 @@ async def test_a_model_outage_gives_an_error_status_with_the_reason(
     assert status["state"] == "error"
     assert "3 of 3 model calls failed" in status["description"]
     assert len(status["description"]) <= 140
+
+    # The model is back. A reader may not retry; a writer may, and the draft is written.
+    refused, _ = deliver.comment(pr, "/review-panel retry", "reader")
+    await asyncio.to_thread(wait_for, "a -1", lambda: reactions(github, refused), service)
+    assert reactions(github, refused) == ["-1"]
+    assert latest_status(github, pr) == status
+    seen = len(model.requests)
+    accepted, _ = deliver.comment(pr, "/review-panel retry", "maintainer")
+    ready = await asyncio.to_thread(draft_ready, service, github, pr)
+    assert ready["state"] == "pending"
+    await asyncio.to_thread(wait_for, "a +1", lambda: reactions(github, accepted), service)
+    assert reactions(github, accepted) == ["+1"]
+    state = await sdk.threads.get_state(tid(github, pr))
+    assert state["next"] == ["approve"]
+    assert [r["status"] for r in state["values"]["reports"]] == ["ok"] * 3
+    assert state["values"]["draft"]["comments"]
+    # Only the failed calls were made again (and the orchestrator once).
+    assert len(model.requests) - seen == 4
+
+
+async def test_review_by_command_where_auto_review_is_off_and_again_after_a_posted_review(
+    deliver: Deliverer, github: GitHubServer, service: DevServer, sdk: LangGraphClient
+) -> None:
+    head = hashlib.sha1(b"manual head").hexdigest()
+    pr = github.add_pull("octo", "manual", 1, DIFF, author="alice", head_sha=head)
+    github.add_file("octo", "manual", pr.base_sha, ".review-panel.yaml", "auto_review: false\n")
+    github.set_permission("octo", "manual", "maintainer", "write")
+    github.set_permission("octo", "manual", "reader", "read")
+    deliver.opened(pr, delivery="manual-1")
+    await asyncio.to_thread(
+        wait_for,
+        "the delivery to be ignored",
+        lambda: "manual-1: ignored: .review-panel.yaml of octo/manual says auto_review: false"
+        in service.output(tail=200_000),
+        service,
+    )
+    assert github.statuses("octo", "manual", head) == []
+    first = tid(github, pr)
+
+    refused, _ = deliver.comment(pr, "/review-panel review", "reader")
+    await asyncio.to_thread(wait_for, "a -1", lambda: reactions(github, refused), service)
+    assert reactions(github, refused) == ["-1"]
+    assert not await _thread_exists(deliver, first)
+    assert github.statuses("octo", "manual", head) == []
+
+    accepted, _ = deliver.comment(pr, "/review-panel review", "maintainer")
+    await asyncio.to_thread(draft_ready, service, github, pr)
+    assert reactions(github, accepted) == ["+1"]
+    assert (await sdk.threads.get_state(first))["next"] == ["approve"]
+
+    # After the review is posted, the command asks for a fresh one of the same head: a new
+    # generation of the thread, reviewing the whole PR again.
+    deliver.comment(pr, "/review-panel approve", "maintainer")
+    await asyncio.to_thread(wait_for, "posted", status_is(github, pr, "review posted"), service)
+    again, _ = deliver.comment(pr, "/review-panel review", "maintainer")
+    await asyncio.to_thread(draft_ready, service, github, pr)
+    await asyncio.to_thread(wait_for, "a +1", lambda: reactions(github, again), service)
+    assert reactions(github, again) == ["+1"]
+    fresh = thread_id(github.base_url, "octo", "manual", 1, head, 1)
+    state = await sdk.threads.get_state(fresh)
+    assert state["next"] == ["approve"]
+    # The whole head was read again, and what was already posted is not posted twice.
+    warnings = state["values"]["source"]["warnings"]
+    assert any("was reviewed before: full review" in w for w in warnings)
+    draft = state["values"]["draft"]
+    assert draft["comments"] == []
+    assert any("earlier finding(s) still apply" in n for n in draft["notes"])
+    assert (await sdk.threads.get(first))["values"]["result"]  # the first one stays posted
+    assert len(github.reviews("octo", "manual", 1)) == 1
 
 
 # --- newer heads: superseding and incremental reviews -------------------------------------
