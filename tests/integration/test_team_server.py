@@ -376,8 +376,10 @@ async def test_review_by_command_where_auto_review_is_off_and_again_after_a_post
     await asyncio.to_thread(
         wait_for,
         "the delivery to be ignored",
-        lambda: "manual-1: ignored: .review-panel.yaml of octo/manual says auto_review: false"
-        in service.output(tail=200_000),
+        lambda: (
+            "manual-1: ignored: .review-panel.yaml of octo/manual says auto_review: false"
+            in service.output(tail=200_000)
+        ),
         service,
     )
     assert github.statuses("octo", "manual", head) == []
