@@ -22,6 +22,7 @@ from graph.contracts import Usage
 from graph.errors import AnswerCutOff, ModelError
 from services import attempts
 from services.secrets import mask, without_urls
+from services.structured import Structured
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
@@ -67,19 +68,10 @@ def _client_settings(context: Context) -> _ClientSettings:
 @functools.lru_cache(maxsize=16)
 def _structured_model(
     settings: _ClientSettings, choice: ModelChoice, schema: type[BaseModel], method: str
-) -> Any:
-    """The structured-output runnable for these settings, made once and shared by every call.
-
-    Its structured-output chain (a JSON schema) costs milliseconds of CPU to build: once per
-    call, on a review of a hundred calls, that was the event loop's time between a free
-    slot and the next request.
-    """
-    chain = _chat_model(settings, choice).with_structured_output(
-        schema,
-        method=method,  # type: ignore[arg-type]
-        include_raw=True,
-    )
-    return chain
+) -> Structured:
+    """The structured-output call for these settings, made once and shared by every call
+    (``services.structured`` says why it is not ``with_structured_output``)."""
+    return Structured(_chat_model(settings, choice), schema, method)
 
 
 @functools.lru_cache(maxsize=8)
