@@ -14,6 +14,7 @@ holds counts, the verdict, a login or an error reason: never a finding.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -76,8 +77,18 @@ def _describe(view: ThreadView, decided_by: str | None) -> Status:
     return Status("pending", f"draft ready: {count} {noun}, {verdict}, waiting for approval", link)
 
 
+# How LangGraph's server reports a task's error: ``GitHubError('octo/app#1: GitHub answered
+# 403: ...')``; the person needs the message, not the repr around it.
+_REPR = re.compile(r"""^[A-Za-z_][\w.]*\((?P<q>['"])(?P<message>.*)(?P=q)\)$""")
+
+
 def _reason(error: str | None) -> str:
-    return (error or "unknown error").strip().splitlines()[-1] if error else "unknown error"
+    """The last line of the error, without the exception's repr around its message."""
+    if not error or not error.strip():
+        return "unknown error"
+    line = error.strip().splitlines()[-1].strip()
+    found = _REPR.match(line)
+    return found["message"] if found else line
 
 
 def _all_failed(values: dict[str, object]) -> str | None:

@@ -372,3 +372,36 @@ def test_retry_after_an_outage_and_review_again_after_a_rejection(
     unknown, out = job.comment(pr, "/review-panel retry", "maintainer")
     assert "nothing to retry" in out
     assert [r["content"] for r in github.reactions(unknown["id"])] == ["-1"]
+
+
+def test_a_token_that_may_not_read_the_pull_request_gives_an_error_status_saying_so(
+    job: Job, github: GitHubServer
+) -> None:
+    """A fine-grained token made without "Pull requests: read": the status is allowed, the
+    pull request is not. The run fails and the PR's status says why; the job itself ends
+    well (it did its part: the PR was told)."""
+    pr = new_pull(github)
+    github.restrict_token({"statuses": "write", "contents": "read", "issues": "write"})
+    done = job.run("pull_request", events.pull_request(pr, "opened", github.base_url))
+    assert done.returncode == 0, done.stderr
+    failed = status(github, pr)
+    assert failed["state"] == "error"
+    assert failed["description"] == (
+        "review failed: octo/act#1: GitHub answered 403: "
+        "Resource not accessible by personal access token"
+    )
+    assert TOKEN not in done.stdout + done.stderr + json.dumps(failed)
+
+
+def test_a_token_github_refuses_outright_is_one_line_and_exit_11(
+    job: Job, github: GitHubServer
+) -> None:
+    """No status can be set with a token GitHub refuses (401): the job fails instead, with
+    one line on stderr and exit 11, which fails the workflow run."""
+    pr = new_pull(github)
+    payload = events.pull_request(pr, "opened", github.base_url)
+    done = job.run("pull_request", payload, new_process=True, GITHUB_TOKEN="ghp_revoked0123456789")
+    assert done.returncode == 11
+    assert done.stderr.count("\n") == 1 and "401 Bad credentials" in done.stderr
+    assert "Traceback" not in done.stderr and "ghp_revoked0123456789" not in done.stderr
+    assert github.statuses("octo", "act", pr.head_sha) == []

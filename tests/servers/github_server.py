@@ -532,6 +532,7 @@ class GitHubServer(OAuthEndpoints, TeamEndpoints):
             if not route:
                 raise ApiError(404, "Not Found")
             found = self._find(args)
+            self._permit(route, request)  # a restricted token's 403, after the 404s
             ctx = _Ctx(request, self.base_url + prefix, self.base_url, args, found, caller)
             result: Response = getattr(self, route)(ctx)
             return result
@@ -784,6 +785,8 @@ class GitHubServer(OAuthEndpoints, TeamEndpoints):
             "html_url": html,
             "submitted_at": now if event else None,
         }
+        if ctx.caller and ctx.caller != self.login:  # an app's bot, not the token's user
+            review["author"] = ctx.caller
         pr.reviews.append(review)
         for comment, anchor in zip(comments, anchors, strict=True):
             row = {"id": next(self._ids), "pull_request_review_id": review_id, **anchor}

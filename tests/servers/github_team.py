@@ -15,6 +15,10 @@ about pull requests and reviews. Shapes and errors follow GitHub's REST document
 - A GitHub App signs a JWT (RS256, ``iss`` = app id, at most 10 minutes long) to call
   ``GET /repos/{o}/{r}/installation`` and ``POST /app/installations/{id}/access_tokens``;
   the token it gets (an hour long) opens only that installation's repositories.
+- An installation token, or a fine-grained personal access token (``restrict_token``), can do
+  only what its permissions allow: anything else is GitHub's 403 "Resource not accessible by
+  integration" (or "... by personal access token"), with the ``x-accepted-github-permissions``
+  header naming what would have been needed. ``metadata: read`` is always granted.
 """
 
 from __future__ import annotations
@@ -34,6 +38,11 @@ REACTIONS = ("+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes
 ROLES = {"admin": "admin", "maintain": "write", "write": "write", "triage": "read", "read": "read"}
 STATUS_DOCS = "https://docs.github.com/rest/commits/statuses#create-a-commit-status"
 APP_DOCS = "https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app"
+DOCS_BY_ROUTE = {
+    "_get_pull": "https://docs.github.com/rest/pulls/pulls#get-a-pull-request",
+    "_post_review": "https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request",
+    "_post_status": "https://docs.github.com/rest/commits/statuses#create-a-commit-status",
+}
 _R = r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)"
 TEAM_ROUTES = [
     ("POST", _R + r"/statuses/(?P<sha>[^/]+)", "_post_status"),
@@ -52,6 +61,31 @@ TEAM_ROUTES = [
     ("POST", r"/app/installations/(?P<iid>\d+)/access_tokens", "_post_access_token"),
 ]
 JWT_ROUTES = {"_get_installation", "_post_access_token"}
+FULL = {"pull_requests": "write", "statuses": "write", "contents": "read", "issues": "write"}
+PR, ISSUE, CONTENTS = ("pull_requests",), ("issues", "pull_requests"), ("contents",)
+# What each route needs from a restricted credential: any one of these permissions, at least
+# at this level (GitHub's "fine-grained access tokens" table of each endpoint).
+NEEDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "_get_commit": (CONTENTS, "read"),
+    "_get_contents": (CONTENTS, "read"),
+    "_get_compare": (CONTENTS, "read"),
+    "_get_pull": (PR, "read"),
+    "_get_files": (PR, "read"),
+    "_get_reviews": (PR, "read"),
+    "_get_review": (PR, "read"),
+    "_get_comments": (PR, "read"),
+    "_post_review": (PR, "write"),
+    "_post_status": (("statuses",), "write"),
+    "_get_statuses": (("statuses",), "read"),
+    "_get_combined_status": (("statuses",), "read"),
+    "_get_issue": (ISSUE, "read"),
+    "_get_issue_comments": (ISSUE, "read"),
+    "_get_issue_comment": (ISSUE, "read"),
+    "_get_reactions": (ISSUE, "read"),
+    "_post_issue_comment": (ISSUE, "write"),
+    "_post_reaction": (ISSUE, "write"),
+}
+LEVELS = {"read": 1, "write": 2, "admin": 3}
 
 
 @dataclass
@@ -62,6 +96,7 @@ class App:
     public_key: str  # PEM
     slug: str
     installations: dict[tuple[str, str], int]  # (owner, repo) lower-cased -> installation id
+    permissions: dict[int, dict[str, str]]  # installation id -> what its tokens may do
     tokens: dict[str, tuple[int, float]] = field(default_factory=dict)  # token -> (iid, expiry)
 
 
@@ -87,6 +122,7 @@ class TeamEndpoints:
         self._parents: dict[str, str | None] = {}  # commit sha -> parent sha
         self._compare_diffs: dict[tuple[str, str], bytes] = {}
         self._app: App | None = None
+        self._token_permissions: dict[str, str] | None = None  # None: a classic token
 
     # --- what tests set up and read ------------------------------------------------------
 
@@ -146,13 +182,26 @@ class TeamEndpoints:
                 self._compare_diffs[(old, new_sha)] = data
 
     def register_app(
-        self, app_id: int, public_key_pem: str, installations: dict[str, int], slug: str = "rp"
+        self,
+        app_id: int,
+        public_key_pem: str,
+        installations: dict[str, int],
+        slug: str = "rp",
+        permissions: dict[int, dict[str, str]] | None = None,
     ) -> App:
-        """A GitHub App, installed on ``{"owner/repo": installation id}``."""
+        """A GitHub App, installed on ``{"owner/repo": installation id}``; an installation
+        not in ``permissions`` may do everything a reviewer needs (``FULL``)."""
         keyed = {tuple(k.lower().split("/", 1)): v for k, v in installations.items()}
+        granted = {iid: dict((permissions or {}).get(iid, FULL)) for iid in keyed.values()}
         with self._lock:
-            self._app = App(app_id, public_key_pem, slug, keyed)  # type: ignore[arg-type]
+            self._app = App(app_id, public_key_pem, slug, keyed, granted)  # type: ignore[arg-type]
             return self._app
+
+    def restrict_token(self, permissions: dict[str, str]) -> None:
+        """Make ``token`` a fine-grained personal access token with these repository
+        permissions (``{"statuses": "write", ...}``; ``metadata: read`` is implied)."""
+        with self._lock:
+            self._token_permissions = dict(permissions)
 
     def app_tokens(self) -> list[str]:
         with self._lock:
@@ -185,6 +234,34 @@ class TeamEndpoints:
             if app.installations.get(where) != grant[0]:  # another installation's repository
                 raise ApiError(404, "Not Found")
         return f"{app.slug}[bot]"
+
+    def _permit(self, route: str, request: RecordedRequest) -> None:
+        """GitHub's 403 when a restricted credential lacks the permission ``route`` needs."""
+        from tests.servers.github_server import ApiError
+
+        need = NEEDS.get(route)
+        if need is None:
+            return
+        credential = request.headers.get("authorization", "").partition(" ")[2].strip()
+        if credential == self.token:
+            granted, whose = self._token_permissions, "personal access token"
+        else:
+            grant = self._app.tokens.get(credential) if self._app else None
+            if grant is None or self._app is None:
+                return
+            granted, whose = self._app.permissions[grant[0]], "integration"
+        if granted is None:
+            return
+        names, level = need
+        if any(LEVELS.get(granted.get(n, ""), 0) >= LEVELS[level] for n in names):
+            return
+        accepted = ", ".join(f"{n}={level}" for n in names)
+        raise ApiError(
+            403,
+            f"Resource not accessible by {whose}",
+            docs=DOCS_BY_ROUTE.get(route, "https://docs.github.com/rest"),
+            headers={"x-accepted-github-permissions": accepted},
+        )
 
     def _check_jwt(self, token: str) -> None:
         import jwt
@@ -525,12 +602,7 @@ class TeamEndpoints:
                 "target_type": "Organization",
                 "repository_selection": "selected",
                 "access_tokens_url": f"{ctx.base}/app/installations/{iid}/access_tokens",
-                "permissions": {
-                    "pull_requests": "write",
-                    "statuses": "write",
-                    "contents": "read",
-                    "issues": "write",
-                },
+                "permissions": {"metadata": "read", **self._app.permissions[iid]},
             },
         )
 
@@ -550,7 +622,7 @@ class TeamEndpoints:
             {
                 "token": token,
                 "expires_at": expires_at,
-                "permissions": {"pull_requests": "write", "statuses": "write"},
+                "permissions": {"metadata": "read", **self._app.permissions[iid]},
                 "repository_selection": "selected",
             },
         )

@@ -152,3 +152,36 @@ def test_an_app_gets_an_installation_token_that_opens_only_its_repositories(
     assert caught.value.status == 401
     with pytest.raises(github.BadCredentialsException):
         client(server, "ghs_forged").get_repo("octo/demo")
+
+
+def test_an_installation_without_pull_requests_read_gets_githubs_403(
+    server: GitHubServer,
+) -> None:
+    private, public = _key()
+    only = {"statuses": "write", "contents": "read"}
+    server.register_app(42, public, {"octo/demo": 7}, permissions={7: only})
+    gi = GithubIntegration(auth=Auth.AppAuth(42, private), base_url=server.base_url)
+    access = gi.get_access_token(7)
+    assert access.permissions == {"metadata": "read", **only}
+    repo = client(server, access.token).get_repo("octo/demo")  # metadata: always readable
+    with pytest.raises(github.GithubException) as caught:
+        repo.get_pull(1)
+    assert caught.value.status == 403
+    assert caught.value.data["message"] == "Resource not accessible by integration"
+    assert caught.value.headers["x-accepted-github-permissions"] == "pull_requests=read"
+    repo.get_commit("a" * 40).create_status("pending", description="allowed")
+    assert server.statuses("octo", "demo", "a" * 40)[0]["description"] == "allowed"
+
+
+def test_a_fine_grained_token_can_do_only_what_it_was_granted(server: GitHubServer) -> None:
+    server.restrict_token({"statuses": "write", "contents": "read"})
+    repo = client(server).get_repo("octo/demo")
+    with pytest.raises(github.GithubException) as caught:
+        repo.get_pull(1)
+    assert (caught.value.status, caught.value.data["message"]) == (
+        403,
+        "Resource not accessible by personal access token",
+    )
+    repo.get_commit("a" * 40).create_status("success")
+    server.restrict_token({"statuses": "write", "contents": "read", "pull_requests": "read"})
+    assert repo.get_pull(1).number == 1

@@ -176,6 +176,13 @@ def test_status_texts_say_where_the_review_stands_and_never_a_finding(
     failed = describe(ThreadView("t1", "failed", error="GitHubAuthError: bad token " + "x" * 200))
     assert failed.state == "error" and failed.description.startswith("review failed: ")
     assert len(failed.description) <= 140
+    # LangGraph's server reports a task's error as a repr: the status shows the message.
+    refused = (
+        "GitHubError('octo/app#1: GitHub answered 403: Resource not accessible by integration')"
+    )
+    assert describe(ThreadView("t1", "failed", error=refused)).description == (
+        "review failed: octo/app#1: GitHub answered 403: Resource not accessible by integration"
+    )
     superseded = describe(draft_view(superseded_by="t2"))
     assert "superseded" in superseded.description
 
