@@ -22,6 +22,8 @@ from typing import Annotated, Any, NotRequired
 from langgraph.channels.delta import DeltaChannel
 from typing_extensions import TypedDict  # pydantic (Studio's schemas) needs this one on 3.11
 
+from graph.contracts import ChunkReport
+
 JSON = dict[str, Any]
 
 
@@ -117,3 +119,9 @@ class ReviewState(TypedDict, total=False):
 def diff_text(state: ReviewState) -> str:
     """The diff under review: the fetched PR diff, or the local diff given as the target."""
     return state.get("diff") or state.get("target", "")
+
+
+def failed_tasks(state: ReviewState) -> list[ChunkReport]:
+    """The reports of calls that failed and can be retried (they carry their task)."""
+    reports = [ChunkReport.model_validate(r) for r in state.get("reports", [])]
+    return [r for r in reports if r.status == "failed" and r.task is not None]

@@ -29,8 +29,7 @@ from graph.contracts import (
     Source,
 )
 from graph.errors import DecisionError
-from graph.state import ReviewState
-from nodes.retry import failed_tasks
+from graph.state import ReviewState, failed_tasks
 from services import body, render
 
 ALLOWED_DECISIONS = ["approve", "edit", "reject"]

@@ -31,11 +31,10 @@ from graph.errors import ModelError
 from graph.settings import thread_context
 from graph.state import ReviewState, diff_text
 from graph.steps import ORCHESTRATOR, Node
-from nodes.specialist import context_block
 from services import body, bound, cost, incremental, merge, noise, render, scope, synthesis
 from services import diff as diffs
 from services.model import ModelChoice, call_structured
-from services.prompts import as_data, load_orchestrator, load_roster
+from services.prompts import as_data, context_block, load_orchestrator, load_roster
 
 FULL_FINDINGS = 40  # findings shown to the orchestrator in full; the rest are counted
 
@@ -99,9 +98,7 @@ def make_orchestrate(prompts_dir: Path | None) -> Node:
                     prompt.render_user(
                         context=context_block(source),
                         findings=as_data("findings", _findings_text(comments)),
-                        disagreements=as_data(
-                            "disagreements", _findings_text(disputed) or "none"
-                        ),
+                        disagreements=as_data("disagreements", _findings_text(disputed) or "none"),
                         overlaps=as_data("overlaps", _overlaps_text(comments) or "none"),
                     ),
                     label="orchestrator",

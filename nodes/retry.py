@@ -4,7 +4,7 @@ Reached when the person answers the approval pause with ``{"type": "retry"}`` (o
 ``review-panel resume`` on a paused thread whose draft has failures). Reports of calls that
 succeeded stay as they are, so nothing is paid for twice; each retried report replaces the
 failed one (see ``graph.state.merge_reports``) and ``orchestrate`` writes a new draft. The
-calls take the specialists' own path (``nodes.specialist.review_one_chunk``): durable tasks
+calls take the specialists' own path (``services.review.review_one_chunk``): durable tasks
 under the run's shared limiter.
 """
 
@@ -16,18 +16,13 @@ from pathlib import Path
 from langgraph.runtime import Runtime
 
 from graph.context import Context
-from graph.contracts import Chunk, ChunkReport, Source
+from graph.contracts import Chunk, Source
 from graph.settings import thread_context
-from graph.state import ReviewState
+from graph.state import ReviewState, failed_tasks
 from graph.steps import Node
-from nodes.specialist import review_one_chunk, verifier_for
 from services import limits
 from services.prompts import load_specialist
-
-
-def failed_tasks(state: ReviewState) -> list[ChunkReport]:
-    reports = [ChunkReport.model_validate(r) for r in state.get("reports", [])]
-    return [r for r in reports if r.status == "failed" and r.task is not None]
+from services.review import review_one_chunk, verifier_for
 
 
 def make_retry(prompts_dir: Path | None) -> Node:

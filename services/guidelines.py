@@ -3,7 +3,7 @@
 Teams write down how their code should look and what reviewers should watch for:
 ``AGENTS.md``, ``CONTRIBUTING.md``, ``.github/copilot-instructions.md``, and the
 ``instructions:`` key of ``.review-panel.yaml``. The specialists get them, bounded in size,
-as a delimited data block (``nodes/specialist.context_block``).
+as a delimited data block (``services.prompts.context_block``).
 
 For a pull request they are read at its **base** commit, so a PR cannot change the rules
 its own review follows. For a local diff they are read from the repository folder (``--repo

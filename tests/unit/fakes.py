@@ -80,6 +80,6 @@ class FakeModel:
 @pytest.fixture
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> FakeModel:
     fake = FakeModel()
-    monkeypatch.setattr("nodes.specialist.call_structured", fake)
+    monkeypatch.setattr("services.review.call_structured", fake)
     monkeypatch.setattr("nodes.orchestrate.call_structured", fake)
     return fake

@@ -87,12 +87,12 @@ async def test_a_crash_during_a_retry_repeats_no_call_that_had_completed(
             raise AssertionError("performance's retried result was never saved")
         return answer
 
-    monkeypatch.setattr("nodes.specialist.call_structured", style_crashes_once_performance_is_saved)
+    monkeypatch.setattr("services.review.call_structured", style_crashes_once_performance_is_saved)
     with pytest.raises(RuntimeError, match="the process died"):
         await app.ainvoke(RETRY, config, context=Context(), durability="sync")
     assert sorted(fake_model.who_called()) == ["performance", "style"]
 
-    monkeypatch.setattr("nodes.specialist.call_structured", fake_model)
+    monkeypatch.setattr("services.review.call_structured", fake_model)
     fake_model.calls.clear()
     await app.ainvoke(None, config, context=Context(), durability="sync")
     assert fake_model.who_called() == ["style", "orchestrator"]
