@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-webhook-secret"
 TOKEN = "ghp_BenchTokenNotASecret0123456789abcd"
 DIFF = (ROOT / "examples" / "sql_injection.diff").read_text()
+START_TIMEOUT = 90.0  # seconds for langgraph dev to answer GET /ok (about 2 s when quiet)
 
 
 def cpu_seconds(pgid: int) -> float:
@@ -89,15 +90,46 @@ def start_server(
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.close()
+            raise SystemExit(
+                f"langgraph dev exited with code {process.returncode} before it answered:\n"
+                f"{tail(workdir / 'server.log')}"
+            )
         try:
             if httpx.get(url + "/ok", timeout=2).status_code == 200:
                 return process, url
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise SystemExit(f"langgraph dev did not start; see {workdir / 'server.log'}")
+    stop(process)
+    log.close()
+    raise SystemExit(
+        f"langgraph dev did not answer GET /ok within {START_TIMEOUT:.0f} s:\n"
+        f"{tail(workdir / 'server.log')}"
+    )
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    """The end of the server's log, kept for the message (its folder is removed after)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "(no output captured)"
+    return "\n".join(text.splitlines()[-lines:]) or "(no output)"
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the server's process group (ours alone: it was started in a new session)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
 
 
 async def burst(url: str, bodies: list[bytes]) -> list[float]:
@@ -175,9 +207,11 @@ def main() -> None:
                 all_ready = time.perf_counter() - began
                 done = ready()
                 cpu = cpu_seconds(process.pid) - cpu_before
+                if done < len(pulls):
+                    ends = tail(Path(tmp) / "server.log")
+                    print(f"only {done} drafts; the server's log ends:\n{ends}")
             finally:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=30)
+                stop(process)
 
     answers.sort()
     p99 = answers[min(len(answers) - 1, math.ceil(0.99 * len(answers)) - 1)]

@@ -120,7 +120,7 @@ async def attempt(call: Callable[[], Awaitable[T]], context: Context, label: str
     excused = False  # one crowded timeout per call is the server's fault, not the call's
     number = 0
     while True:
-        async with gate.slot(configured), _reporting_wait(label, context, number):
+        async with gate.slot(), _reporting_wait(label, context, number):
             try:
                 return await call()
             except Exception as exc:

@@ -7,9 +7,12 @@ server is still computing for nobody. The sign is a timeout while other calls to
 server were in flight: each such timeout halves what this process sends that server at once
 (down to one), for the rest of the process. Retries then wait for a free place like any call.
 
-This sits beside ``services.limits`` (the run's budget across specialists), at the level of
-single HTTP attempts, and is keyed by base URL: two runs against one server share what was
-learned about it.
+This sits beside ``services.limits`` (the run's budget across specialists,
+``REVIEW_PANEL_MAX_CONCURRENCY``), at the level of single HTTP attempts, and is keyed by base
+URL: two runs against one server share what was learned about it. Until a server has shown
+that it cannot keep up, the gate holds nothing back: each run's own budget is the limit, so a
+process that runs many reviews at once (LangGraph's server) is not capped at one review's
+budget in total (that cap made 30 reviews at once queue their calls eight at a time).
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ _gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Gate]] = 
 
 
 class Gate:
-    """Attempts in flight to one server, at most the configured limit or the learned one."""
+    """Attempts in flight to one server: any number, or at most the learned limit once the
+    server timed out under load."""
 
     def __init__(self) -> None:
         self.learned: int | None = None  # set once the server timed out under load
@@ -36,9 +40,11 @@ class Gate:
         return configured if self.learned is None else min(configured, self.learned)
 
     @asynccontextmanager
-    async def slot(self, configured: int) -> AsyncIterator[None]:
+    async def slot(self) -> AsyncIterator[None]:
         async with self._changed:
-            await self._changed.wait_for(lambda: self.in_flight < self.limit(configured))
+            await self._changed.wait_for(
+                lambda: self.learned is None or self.in_flight < self.learned
+            )
             self.in_flight += 1
         try:
             yield

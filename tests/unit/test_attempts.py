@@ -124,3 +124,21 @@ async def test_timeouts_under_load_lower_the_concurrency_and_are_not_all_retried
     assert "REVIEW_PANEL_MAX_CONCURRENCY=1" in slow[-1]["message"]
     retries = [e for e in events if e["kind"] == "retry"]
     assert all("not counted" in e["message"] for e in retries)  # queueing was not their fault
+
+
+async def test_many_reviews_at_once_are_not_capped_at_one_reviews_budget_in_total(
+    events: list[dict[str, Any]],
+) -> None:
+    """REVIEW_PANEL_MAX_CONCURRENCY is each review's budget (services.limits). A server
+    process running three reviews of eight calls each sends all 24 at once, until the model
+    server shows it cannot keep up."""
+    ctx = context(max_concurrency=8)
+    everyone = asyncio.Barrier(24)  # passes only when all 24 calls are in flight together
+
+    async def call() -> str:
+        await asyncio.wait_for(everyone.wait(), timeout=10)
+        return "answer"
+
+    results = await asyncio.gather(*(attempts.attempt(call, ctx, f"c{i}") for i in range(24)))
+    assert results == ["answer"] * 24
+    assert throttle.gate(str(ctx.base_url)).learned is None
