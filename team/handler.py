@@ -129,7 +129,16 @@ class Handler:
         does not promise order) end the same way, and a late event for an old head never
         supersedes the newer head's draft. The PR's head is read from GitHub, not from the
         order the threads were created in. Best effort: if GitHub cannot say, the next
-        start or pause tries again, and commands act only on the PR's head's thread anyway."""
+        start or pause tries again, and commands act only on the PR's head's thread anyway.
+
+        A draft is superseded only by another thread of the same PR: with fewer than two
+        threads, or none of them a paused draft, GitHub is not asked (the first review of a
+        PR, the common case, costs no extra requests here)."""
+        key = pull_key(self.api_url, repo.owner, repo.name, number)
+        threads = await self.threads.of_pull(key)
+        waiting = [t for t in threads if t.status == "paused" and not t.superseded_by]
+        if len(threads) < 2 or not waiting:
+            return
         try:
             pr = await conversation.pull_now(self.api_url, repo.full_name, number)
         except GitHubError as exc:
@@ -143,10 +152,8 @@ class Handler:
         newest_tid, newest, _ = await self.latest(repo, number, pr.head_sha)
         if newest is None:
             return  # its delivery has not started it yet; that start calls this again
-        key = pull_key(self.api_url, repo.owner, repo.name, number)
-        for older in await self.threads.of_pull(key):
-            stale = older.head is not None and older.head != pr.head_sha
-            if stale and older.status == "paused" and not older.superseded_by:
+        for older in waiting:
+            if older.head is not None and older.head != pr.head_sha:
                 await self.threads.mark_superseded(older.thread_id, newest_tid)
                 await self._report(older)
 
