@@ -11,6 +11,10 @@ and prints:
   specialists in parallel, then the orchestrator), and the server runs ``--jobs`` reviews at
   once, so ideal = ceil(30 / jobs) x 2 x L.
 
+Before the burst, ``--warm`` reviews (1) run one at a time, so the burst meets a server that
+has imported the graph and built its clients, as a running service has; the first one's time
+is printed too (``--warm 0`` measures the burst on a cold server).
+
     .venv/bin/python -m bench.webhook            # --latency 1.0 --jobs 30
 """
 
@@ -33,7 +37,7 @@ import httpx
 
 from tests.integration.conftest import free_port, hermetic_config, server_env
 from tests.servers import github_events as events
-from tests.servers.github_server import GitHubServer
+from tests.servers.github_server import GitHubServer, PullRecord
 from tests.servers.openai_server import ChatRequest, ModelServer, Reply
 from tests.servers.panel_model import answer, which
 
@@ -149,6 +153,21 @@ async def burst(url: str, bodies: list[bytes]) -> list[float]:
         return list(await asyncio.gather(*(one(i, client) for i in range(len(bodies)))))
 
 
+def warm_up(url: str, github: GitHubServer, pr: PullRecord) -> float:
+    """One review on its own, delivery to draft: the server's first imports and clients."""
+    body = events.body_of(events.pull_request(pr, "opened", github.base_url))
+    began = time.perf_counter()
+    headers = events.signed_headers(SECRET, body, "pull_request")
+    assert httpx.post(url + "/github/webhook", content=body, headers=headers).status_code == 202
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        statuses = github.statuses(pr.owner, pr.repo, pr.head_sha)
+        if any(s["description"].startswith("draft ready") for s in statuses):
+            return time.perf_counter() - began
+        time.sleep(0.02)
+    raise SystemExit(f"the warm-up review of {pr.owner}/{pr.repo}#{pr.number} never paused")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--latency", type=float, default=1.0, help="model latency L, seconds")
@@ -159,6 +178,12 @@ def main() -> None:
         action="store_true",
         help="without langgraph dev's blocking-call detection (which production does not run)",
     )
+    parser.add_argument(
+        "--warm",
+        type=int,
+        default=1,
+        help="reviews before the burst, one at a time (0: measure the burst on a cold server)",
+    )
     args = parser.parse_args()
 
     calls: list[tuple[float, str]] = []  # (arrival, who) of every model call
@@ -168,10 +193,13 @@ def main() -> None:
         return answer(request)
 
     with ModelServer(timed, latency=args.latency) as model, GitHubServer(token=TOKEN) as github:
-        pulls = []
+        pulls, warm = [], []
         for n in range(1, args.prs + 1):
             head = hashlib.sha1(f"bench {n}".encode()).hexdigest()
             pulls.append(github.add_pull("bench", "burst", n, DIFF, head_sha=head))
+        for n in range(1, args.warm + 1):
+            head = hashlib.sha1(f"warm {n}".encode()).hexdigest()
+            warm.append(github.add_pull("bench", "warm", n, DIFF, head_sha=head))
         env = {
             "OPENAI_BASE_URL": model.base_url,
             "OPENAI_API_KEY": "bench-key",
@@ -183,10 +211,14 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             process, url = start_server(env, args.jobs, Path(tmp), args.allow_blocking)
             try:
+                warm_times = [warm_up(url, github, pr) for pr in warm]
                 bodies = [
                     events.body_of(events.pull_request(pr, "opened", github.base_url))
                     for pr in pulls
                 ]
+                calls.clear()
+                before_burst = len(model.requests)
+                model.max_in_flight = 0
                 cpu_before = cpu_seconds(process.pid)
                 began = time.perf_counter()
                 answers = asyncio.run(burst(url, bodies))
@@ -216,6 +248,12 @@ def main() -> None:
     answers.sort()
     p99 = answers[min(len(answers) - 1, math.ceil(0.99 * len(answers)) - 1)]
     ideal = math.ceil(args.prs / args.jobs) * 2 * args.latency
+    if warm_times:
+        print(
+            f"before the burst, {len(warm_times)} review(s) one at a time: the first on the "
+            f"fresh server took {warm_times[0]:.2f} s from delivery to draft"
+            + (f", the next {min(warm_times[1:]):.2f} s" if len(warm_times) > 1 else "")
+        )
     print(f"deliveries: {len(answers)} for {args.prs} PRs, sent within {sent:.2f} s")
     print(
         f"webhook answer time: p50 {statistics.median(answers) * 1000:.0f} ms, "
@@ -226,7 +264,10 @@ def main() -> None:
         f"delivery; model-bound ideal {ideal:.1f} s (L = {args.latency} s, {args.jobs} "
         f"jobs at once)" + (f" -> {all_ready / ideal:.2f}x" if ideal else "")
     )
-    print(f"model calls: {len(model.requests)}; most in flight at once: {model.max_in_flight}")
+    print(
+        f"model calls: {len(model.requests) - before_burst}; most in flight at once: "
+        f"{model.max_in_flight}"
+    )
     print(
         f"server CPU: {cpu:.1f} s for {args.prs} reviews ({cpu / args.prs * 1000:.0f} ms each, "
         f"webhook to draft); load average while measured: {os.getloadavg()[0]:.1f} on "
