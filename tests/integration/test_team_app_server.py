@@ -8,7 +8,8 @@ GitHub, which issues installation tokens and records which credential made each 
   and the posted review are all made with that installation's token, as its bot;
 - ``octo/nopr`` is installed with statuses and contents but not pull requests (an app, or a
   fine-grained token, set up too narrowly): GitHub refuses to show the PR, the run fails, and
-  the PR says why in an ``error`` status.
+  the PR says why in an ``error`` status; once the permission is granted, ``/review-panel
+  retry`` continues the failed run to its draft.
 
 Neither the private key nor any token reaches the server's log or a status.
 """
@@ -50,6 +51,7 @@ APP_ID, SLUG = 4242, "review-panel"
 BOT = f"{SLUG}[bot]"
 INSTALLED, NO_PULLS = 77, 78
 UNUSED_TOKEN = "ghp_NotGivenToTheServerAtAll0123456789"
+NARROW = {"statuses": "write", "contents": "read", "issues": "write"}  # no pull requests
 
 
 @pytest.fixture(scope="module")
@@ -76,13 +78,12 @@ def model() -> Iterator[ModelServer]:
 @pytest.fixture(scope="module")
 def github(app_key: tuple[str, str]) -> Iterator[GitHubServer]:
     with GitHubServer(token=UNUSED_TOKEN) as server:
-        narrow = {"statuses": "write", "contents": "read", "issues": "write"}
         server.register_app(
             APP_ID,
             app_key[1],
             {"octo/bot": INSTALLED, "octo/nopr": NO_PULLS},
             slug=SLUG,
-            permissions={NO_PULLS: narrow},
+            permissions={NO_PULLS: NARROW},
         )
         yield server
 
@@ -176,8 +177,8 @@ async def test_the_draft_status_reaction_and_review_are_made_as_the_installation
     assert not any(UNUSED_TOKEN in header for header in used)
 
 
-async def test_an_installation_that_may_not_read_pull_requests_gets_an_error_status(
-    deliver: Deliverer, github: GitHubServer, service: DevServer
+async def test_an_installation_that_may_not_read_pull_requests_gets_an_error_status_then_retry(
+    deliver: Deliverer, github: GitHubServer, service: DevServer, sdk: LangGraphClient
 ) -> None:
     pr = pull(github, "nopr")
     sent = events.pull_request(pr, "opened", github.base_url, installation=NO_PULLS)
@@ -193,6 +194,18 @@ async def test_an_installation_that_may_not_read_pull_requests_gets_an_error_sta
     assert len(status["description"]) <= 140
     assert latest_status(github, pr) == status
     assert github.reviews("octo", "nopr", 1) == []
+
+    # The owner grants the missing permission; /review-panel retry continues the failed run.
+    github.grant(NO_PULLS, {**NARROW, "pull_requests": "write"})
+    comment = github.add_issue_comment("octo", "nopr", 1, "/review-panel retry", "maintainer")
+    payload = events.issue_comment(pr, comment, github.base_url, installation=NO_PULLS)
+    assert deliver.send("issue_comment", payload).status_code == 202
+    ready = await asyncio.to_thread(draft_ready, service, github, pr)
+    assert ready["state"] == "pending" and ready["creator"]["login"] == BOT
+    await asyncio.to_thread(wait_for, "+1", lambda: reactions(github, comment), service)
+    assert reactions(github, comment) == ["+1"]
+    state = await sdk.threads.get_state(tid(github, pr))
+    assert state["next"] == ["approve"] and state["values"]["draft"]["comments"]
 
 
 def test_neither_the_key_nor_any_token_reaches_the_log_or_a_status(

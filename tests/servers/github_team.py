@@ -197,6 +197,13 @@ class TeamEndpoints:
             self._app = App(app_id, public_key_pem, slug, keyed, granted)  # type: ignore[arg-type]
             return self._app
 
+    def grant(self, installation: int, permissions: dict[str, str]) -> None:
+        """Change what an installation's tokens may do (an owner accepting new permissions);
+        tokens already issued follow at once, as on GitHub."""
+        with self._lock:
+            assert self._app is not None
+            self._app.permissions[installation] = dict(permissions)
+
     def restrict_token(self, permissions: dict[str, str]) -> None:
         """Make ``token`` a fine-grained personal access token with these repository
         permissions (``{"statuses": "write", ...}``; ``metadata: read`` is implied)."""
