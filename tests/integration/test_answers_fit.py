@@ -169,6 +169,8 @@ async def test_halving_stops_at_a_bounded_depth_and_the_call_fails_with_its_reas
     model_env.handler = model
     state = await review(new_files(8), prompts, max_output_tokens=10)  # not even one fits
     # 8 files -> 4 -> 2 -> 1 (three halvings); each single file is asked once more to repair.
-    assert model.files_per_call == [8, 4, 4, 2, 2, 2, 2] + [1] * 16
+    # The halves of a part are asked concurrently, so only the first call's place is fixed.
+    assert model.files_per_call[0] == 8
+    assert sorted(model.files_per_call, reverse=True) == [8, 4, 4, 2, 2, 2, 2] + [1] * 16
     assert len(state["draft"]["failures"]) == 1
     assert "cut off at the output limit" in state["draft"]["failures"][0]
