@@ -18,13 +18,12 @@ from typing import Any
 
 import psycopg
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from team.threads import thread_id
 from tests.integration.test_team_server import FULL_AFTER, INCREMENT
 from tests.servers import github_events as events
 from tests.servers.github_server import GitHubServer, PullRecord
+from tests.servers.github_team import app_key_pair
 from tests.servers.openai_server import ModelServer, Reply
 
 pytestmark = pytest.mark.server
@@ -230,24 +229,11 @@ def test_bad_event_input_is_one_line_and_exit_3(job: Job, tmp_path: Path) -> Non
     assert done.returncode == 3 and "not JSON" in done.stderr
 
 
-def _app_key() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
-
-
 def test_as_a_github_app_it_acts_as_its_bot_and_keeps_key_and_tokens_out_of_everything(
     job: Job, github: GitHubServer, postgres_url: str
 ) -> None:
     pr = new_pull(github)
-    private, public = _app_key()
+    private, public = app_key_pair()
     github.register_app(4242, public, {"octo/act": 77}, slug="review-panel")
     app_env = {"GITHUB_APP_ID": "4242", "GITHUB_APP_PRIVATE_KEY": private, "GITHUB_TOKEN": ""}
     done = job.run("pull_request", events.pull_request(pr, "opened", github.base_url), **app_env)

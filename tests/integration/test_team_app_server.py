@@ -22,8 +22,6 @@ import json
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
@@ -42,6 +40,7 @@ from tests.integration.test_team_server import (
 )
 from tests.servers import github_events as events
 from tests.servers.github_server import GitHubServer, PullRecord
+from tests.servers.github_team import app_key_pair
 from tests.servers.openai_server import ModelServer
 from tests.servers.panel_model import answer
 
@@ -57,16 +56,7 @@ NARROW = {"statuses": "write", "contents": "read", "issues": "write"}  # no pull
 @pytest.fixture(scope="module")
 def app_key() -> tuple[str, str]:
     """A fresh RSA key: (private PEM for the server, public PEM for the loopback GitHub)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
+    return app_key_pair()
 
 
 @pytest.fixture(scope="module")

@@ -649,3 +649,21 @@ def _json(ctx: _Ctx) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ApiError(400, "Problems parsing JSON")
     return data
+
+
+def app_key_pair() -> tuple[str, str]:
+    """A fresh RSA key for a GitHub App: (private PEM, as the service is given it; public PEM,
+    for ``register_app``, which checks the app's JWTs with it)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public

@@ -6,11 +6,10 @@ from collections.abc import Iterator
 
 import github
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from github import Auth, Github, GithubIntegration
 
 from tests.servers.github_server import GitHubServer
+from tests.servers.github_team import app_key_pair
 
 TOKEN = "ghp_testtoken"
 DIFF = "diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -1,1 +1,2 @@\n x = 1\n+y = 2\n"
@@ -115,26 +114,11 @@ def test_compare_tells_a_fast_forward_from_a_force_push(server: GitHubServer) ->
     assert repo.compare("b" * 40, "c" * 40).status == "diverged"
 
 
-def _key() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
-
-
 def test_an_app_gets_an_installation_token_that_opens_only_its_repositories(
     server: GitHubServer,
 ) -> None:
     server.add_pull("other", "repo", 2, DIFF)
-    private, public = _key()
+    private, public = app_key_pair()
     server.register_app(42, public, {"octo/demo": 7, "other/repo": 8})
     gi = GithubIntegration(auth=Auth.AppAuth(42, private), base_url=server.base_url)
     installation = gi.get_repo_installation("octo", "demo")
@@ -145,7 +129,7 @@ def test_an_app_gets_an_installation_token_that_opens_only_its_repositories(
     with pytest.raises(github.UnknownObjectException):
         client(server, token).get_repo("other/repo")
     # A JWT signed with another key is refused.
-    wrong, _ = _key()
+    wrong, _ = app_key_pair()
     bad = GithubIntegration(auth=Auth.AppAuth(42, wrong), base_url=server.base_url)
     with pytest.raises(github.GithubException) as caught:
         bad.get_repo_installation("octo", "demo")
@@ -157,7 +141,7 @@ def test_an_app_gets_an_installation_token_that_opens_only_its_repositories(
 def test_an_installation_without_pull_requests_read_gets_githubs_403(
     server: GitHubServer,
 ) -> None:
-    private, public = _key()
+    private, public = app_key_pair()
     only = {"statuses": "write", "contents": "read"}
     server.register_app(42, public, {"octo/demo": 7}, permissions={7: only})
     gi = GithubIntegration(auth=Auth.AppAuth(42, private), base_url=server.base_url)
