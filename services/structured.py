@@ -10,9 +10,14 @@ the next sixteen requests waited ~80 ms for the others' parsing, every round.
 
 Here the request is built once per (client, schema, method), with the SDK's own conversion
 for ``json_schema`` (so what reaches the server is unchanged: the same strict schema), and
-the answer is validated with pydantic directly. The result has ``include_raw=True``'s shape,
-``{"raw": AIMessage, "parsed": model | None, "parsing_error": Exception | None}``, so the
-caller's repair and cut-off handling (``services.model``) reads it as before.
+the answer is validated with pydantic directly. The ``response_format`` goes in the request's
+``extra_body``, which the SDK sends as it is: given as a parameter, it makes langchain-openai
+take the SDK's ``parse()`` path, which walks the whole schema to "transform" it and builds
+typed ``ParsedChatCompletion`` objects, on every request, for an answer parsed here anyway.
+
+The result has ``include_raw=True``'s shape, ``{"raw": AIMessage, "parsed": model | None,
+"parsing_error": Exception | None}``, so the caller's repair and cut-off handling
+(``services.model``) reads it as before.
 """
 
 from __future__ import annotations
@@ -41,9 +46,9 @@ class Structured:
 
             # What the SDK's ``parse()`` would send for the class: {"type": "json_schema",
             # "json_schema": {"name", "schema" (strict), "strict": true}}, built once.
-            self.bound = chat.bind(response_format=type_to_response_format_param(schema))
+            self.bound = _with_response_format(chat, type_to_response_format_param(schema))
         elif method == "json_mode":
-            self.bound = chat.bind(response_format={"type": "json_object"})
+            self.bound = _with_response_format(chat, {"type": "json_object"})
         elif method == "function_calling":
             from langchain_core.utils.function_calling import convert_to_openai_tool
 
@@ -83,3 +88,8 @@ class Structured:
             return None
         # Local servers sometimes fence the JSON in markdown, even with a schema.
         return self.schema.model_validate(parse_json_markdown(text))
+
+
+def _with_response_format(chat: ChatOpenAI, response_format: Any) -> Runnable[Any, Any]:
+    """``chat`` sending ``response_format`` verbatim, beside the client's own extra fields."""
+    return chat.bind(extra_body={**(chat.extra_body or {}), "response_format": response_format})
