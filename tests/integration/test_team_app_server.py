@@ -28,12 +28,12 @@ from langgraph_sdk.client import LangGraphClient
 from tests.integration.conftest import DevServer, StartServer
 from tests.integration.test_team_server import (
     DIFF,
-    PUBLIC,
     SECRET,
     Deliverer,
     draft_ready,
     latest_status,
     reactions,
+    service_env,
     status_is,
     tid,
     wait_for,
@@ -83,16 +83,9 @@ def service(
     langgraph_dev: StartServer, model: ModelServer, github: GitHubServer, app_key: tuple[str, str]
 ) -> Iterator[DevServer]:
     server = langgraph_dev(
-        {
-            "OPENAI_BASE_URL": model.base_url,
-            "OPENAI_API_KEY": "test-key",
-            "REVIEW_PANEL_MAX_RETRIES": "0",
-            "GITHUB_API_URL": github.base_url,
-            "GITHUB_APP_ID": str(APP_ID),
-            "GITHUB_APP_PRIVATE_KEY": app_key[0],
-            "GITHUB_WEBHOOK_SECRET": SECRET,
-            "REVIEW_PANEL_PUBLIC_URL": PUBLIC,
-        }
+        service_env(
+            model, github, GITHUB_APP_ID=str(APP_ID), GITHUB_APP_PRIVATE_KEY=app_key[0]
+        )
     )
     yield server
     server.stop()  # before the loopback GitHub and model go away

@@ -50,19 +50,23 @@ def github() -> Iterator[GitHubServer]:
         yield server
 
 
+def service_env(model: ModelServer, github: GitHubServer, **identity: str) -> dict[str, str]:
+    """The team service's environment against the loopback servers; ``identity`` is how it
+    acts on GitHub: ``GITHUB_TOKEN``, or ``GITHUB_APP_ID`` and ``GITHUB_APP_PRIVATE_KEY``."""
+    return {
+        "OPENAI_BASE_URL": model.base_url,
+        "OPENAI_API_KEY": "test-key",
+        "REVIEW_PANEL_MAX_RETRIES": "0",
+        "GITHUB_API_URL": github.base_url,
+        "GITHUB_WEBHOOK_SECRET": SECRET,
+        "REVIEW_PANEL_PUBLIC_URL": PUBLIC,
+        **identity,
+    }
+
+
 @pytest.fixture(scope="module")
 def service(langgraph_dev: StartServer, model: ModelServer, github: GitHubServer) -> DevServer:
-    server = langgraph_dev(
-        {
-            "OPENAI_BASE_URL": model.base_url,
-            "OPENAI_API_KEY": "test-key",
-            "REVIEW_PANEL_MAX_RETRIES": "0",
-            "GITHUB_API_URL": github.base_url,
-            "GITHUB_TOKEN": TOKEN,
-            "GITHUB_WEBHOOK_SECRET": SECRET,
-            "REVIEW_PANEL_PUBLIC_URL": PUBLIC,
-        }
-    )
+    server = langgraph_dev(service_env(model, github, GITHUB_TOKEN=TOKEN))
     yield server
     server.stop()  # before the loopback GitHub and model go away
 
