@@ -58,9 +58,14 @@ def _token() -> str:
     return token
 
 
-def _client(api_url: str, repo: str | None = None) -> Github:
+def _client(api_url: str, repo: str | None = None, *, lazy: bool = False) -> Github:
     """A client for calls about ``repo`` (owner/name): a GitHub App's installation token for
-    it when an app is configured (``services/github_app.py``), else ``GITHUB_TOKEN``."""
+    it when an app is configured (``services/github_app.py``), else ``GITHUB_TOKEN``.
+
+    ``lazy``: objects it hands out fetch nothing until a field is read, so
+    ``get_repo(name).get_contents(...)`` is one request, not two. Only for calls whose result
+    comes from a request of their own (file contents): a lazy pull request would fetch its
+    fields outside ``_call``, where a failure is not translated."""
     from github import Auth, Github
 
     from services.github_app import app_configured, auth_for
@@ -73,6 +78,7 @@ def _client(api_url: str, repo: str | None = None) -> Github:
         per_page=100,
         timeout=30,
         seconds_between_requests=0,  # rate limits are handled by _call, not by sleeping
+        lazy=lazy,
     )
 
 
@@ -293,7 +299,7 @@ async def read_file(source: Source, path: str, ref: str) -> str | None:
     """
 
     def read() -> str | None:
-        g = _client(str(source.api_url), f"{source.owner}/{source.repo}")
+        g = _client(str(source.api_url), f"{source.owner}/{source.repo}", lazy=True)
         try:
             repo = _call(source.label, lambda: g.get_repo(f"{source.owner}/{source.repo}"))
             try:
@@ -319,7 +325,7 @@ async def read_files(
     """
 
     def read() -> dict[str, str | None]:
-        g = _client(str(source.api_url), f"{source.owner}/{source.repo}")
+        g = _client(str(source.api_url), f"{source.owner}/{source.repo}", lazy=True)
         out: dict[str, str | None] = {}
         try:
             repo = _call(source.label, lambda: g.get_repo(f"{source.owner}/{source.repo}"))
@@ -403,9 +409,7 @@ def _publish(source: Source, approved: ApprovedReview, thread_id: str) -> PostRe
                     f"{render.marker(thread_id, approved.digest)}"
                 )
                 try:
-                    review = _call(
-                        f"{source.label} review", lambda: create([], text), retry=False
-                    )
+                    review = _call(f"{source.label} review", lambda: create([], text), retry=False)
                 except GitHubError as again:
                     raise GitHubPostError(str(again), again.status) from None
             elif isinstance(exc, GitHubNetworkError) or (status or 0) >= 500:

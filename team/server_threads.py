@@ -16,6 +16,7 @@ from typing import Any
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import ConflictError, NotFoundError
+from langgraph_sdk.schema import Thread
 
 from team.threads import Busy, ThreadView, view
 
@@ -38,6 +39,11 @@ class ServerThreads:
             thread = await self.client.threads.get(thread_id)
         except NotFoundError:
             return None
+        return await self._view(thread)
+
+    async def _view(self, thread: Thread) -> ThreadView:
+        """The view of a thread as the server returned it (by ``get`` or ``search``)."""
+        thread_id = str(thread["thread_id"])
         interrupts = [
             i.get("value")
             for group in (thread.get("interrupts") or {}).values()
@@ -115,5 +121,5 @@ class ServerThreads:
         found = await self.client.threads.search(
             metadata={"pull": pull_key}, limit=100, sort_by="created_at", sort_order="asc"
         )
-        views = [await self.get(t["thread_id"]) for t in found]
-        return [v for v in views if v is not None]
+        # A search answers with whole threads (status, values, interrupts): no get per thread.
+        return [await self._view(t) for t in found]
