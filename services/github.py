@@ -295,8 +295,16 @@ async def read_file(source: Source, path: str, ref: str) -> str | None:
     """The text of ``path`` at commit ``ref`` of the PR's repository; None if there is none.
 
     Used for the repository's own settings (``.review-panel.yaml``), read at the PR's base so
-    that a pull request cannot change how its own review is filtered.
+    that a pull request cannot change how its own review is filtered. A file at a commit SHA
+    is read from GitHub once per process (``services.at_commit``).
     """
+    from services.at_commit import CommitFiles, files
+
+    key = CommitFiles.key(str(source.api_url), f"{source.owner}/{source.repo}", path, ref)
+    if key is not None:
+        known, text = files.get(key)
+        if known:
+            return text
 
     def read() -> str | None:
         g = _client(str(source.api_url), f"{source.owner}/{source.repo}", lazy=True)
@@ -312,7 +320,10 @@ async def read_file(source: Source, path: str, ref: str) -> str | None:
         finally:
             g.close()
 
-    return await asyncio.to_thread(read)
+    text = await asyncio.to_thread(read)
+    if key is not None:
+        files.put(key, text)
+    return text
 
 
 async def read_files(

@@ -303,6 +303,9 @@ def test_drafts_wait_for_review_drafts_and_auto_review_false_leaves_the_command(
 ) -> None:
     draft = new_pull(github, 1, draft=True)
     assert "is a draft" in job.pull(draft)
+    # A maintainer commits the setting to the base branch: a new base commit holds it (the
+    # file at the old base stays missing, as files at a commit do).
+    draft.base_sha = hashlib.sha1(b"base with review_drafts").hexdigest()
     github.add_file("octo", "act", draft.base_sha, ".review-panel.yaml", "review_drafts: true\n")
     assert "started" in job.pull(draft, "ready_for_review")
 

@@ -1,0 +1,65 @@
+"""A file at a commit SHA is read from GitHub once per process; at a branch name, every time.
+
+Through PyGithub against the loopback GitHub server, which records every request it answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from graph.contracts import Source
+from services import at_commit
+from services.github import read_file
+from tests.servers.github_server import GitHubServer
+
+BASE = hashlib.sha1(b"base").hexdigest()
+DIFF = (Path(__file__).resolve().parents[2] / "examples" / "sql_injection.diff").read_text()
+
+
+@pytest.fixture
+def source(github_server: GitHubServer, monkeypatch: pytest.MonkeyPatch) -> Source:
+    from tests.conftest import GITHUB_TOKEN
+
+    monkeypatch.setenv("GITHUB_TOKEN", GITHUB_TOKEN)
+    monkeypatch.setattr(at_commit, "files", at_commit.CommitFiles())  # this test's own
+    github_server.add_pull("octo", "demo", 1, DIFF)
+    github_server.add_file("octo", "demo", BASE, ".review-panel.yaml", "auto_review: false\n")
+    github_server.add_file("octo", "demo", "main", ".review-panel.yaml", "min_severity: low\n")
+    return Source(
+        kind="github",
+        label="octo/demo#1",
+        owner="octo",
+        repo="demo",
+        number=1,
+        api_url=github_server.base_url,
+    )
+
+
+def contents_requests(github: GitHubServer, path: str) -> int:
+    return sum(1 for r in github.requests if r.path.endswith(f"/contents/{path}"))
+
+
+async def test_a_file_at_a_commit_is_read_once_and_a_missing_one_too(
+    source: Source, github_server: GitHubServer
+) -> None:
+    for _ in range(3):
+        assert await read_file(source, ".review-panel.yaml", BASE) == "auto_review: false\n"
+        assert await read_file(source, "AGENTS.md", BASE) is None
+    assert contents_requests(github_server, ".review-panel.yaml") == 1
+    assert contents_requests(github_server, "AGENTS.md") == 1
+
+
+async def test_a_branch_name_is_read_every_time_and_another_repository_apart(
+    source: Source, github_server: GitHubServer
+) -> None:
+    for _ in range(2):
+        assert await read_file(source, ".review-panel.yaml", "main") == "min_severity: low\n"
+    assert contents_requests(github_server, ".review-panel.yaml") == 2
+    github_server.add_pull("octo", "other", 1, DIFF)
+    github_server.add_file("octo", "other", BASE, ".review-panel.yaml", "review_drafts: true\n")
+    other = source.model_copy(update={"repo": "other", "label": "octo/other#1"})
+    assert await read_file(other, ".review-panel.yaml", BASE) == "review_drafts: true\n"
+    assert await read_file(source, ".review-panel.yaml", BASE) == "auto_review: false\n"
