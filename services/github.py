@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from github.PullRequest import PullRequest
 
     from graph.context import Context
+    from services.at_commit import Key
 
 T = TypeVar("T")
 
@@ -332,33 +333,64 @@ async def read_files(
     """The text of each of ``paths`` at commit ``ref``: one contents request per file.
 
     A file that is missing, a directory, larger than ``max_bytes`` or not UTF-8 maps to None.
-    Used to show the code around a hunk (at the PR's head) to the specialists.
+    Used to show the code around a hunk (at the PR's head) to the specialists, and for the
+    guidelines at the base. Files at a commit SHA are read once per process
+    (``services.at_commit``): PRs on the same base share their guidelines' reads.
     """
+    from services.at_commit import CommitFiles, files
 
-    def read() -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    keys = {
+        p: CommitFiles.key(str(source.api_url), f"{source.owner}/{source.repo}", p, ref)
+        for p in paths
+    }
+    for path, key in keys.items():
+        known, text = files.get(key) if key is not None else (False, None)
+        if known:
+            out[path] = text if text is None or len(text.encode()) <= max_bytes else None
+    missing = [p for p in paths if p not in out]
+
+    def read() -> None:
         g = _client(str(source.api_url), f"{source.owner}/{source.repo}", lazy=True)
-        out: dict[str, str | None] = {}
         try:
             repo = _call(source.label, lambda: g.get_repo(f"{source.owner}/{source.repo}"))
-            for path in paths:
-                get = functools.partial(repo.get_contents, path, ref)
-                try:
-                    found = _call(f"{source.label} {path}", get)
-                except GitHubNotFoundError:
-                    out[path] = None
-                    continue
-                if isinstance(found, list) or found.size > max_bytes:
-                    out[path] = None
-                    continue
-                try:
-                    out[path] = bytes(found.decoded_content).decode("utf-8")
-                except UnicodeDecodeError:
-                    out[path] = None
+            for path in missing:
+                out[path] = _read_one(source, repo, path, ref, max_bytes, keys[path])
         finally:
             g.close()
-        return out
 
-    return await asyncio.to_thread(read)
+    if missing:
+        await asyncio.to_thread(read)
+    return {p: out[p] for p in paths}
+
+
+def _read_one(
+    source: Source, repo: Any, path: str, ref: str, max_bytes: int, key: Key | None
+) -> str | None:
+    """One file for ``read_files``; a missing file, a directory or a text is remembered at a
+    SHA (``key``), a file too large or not UTF-8 is not (another caller may allow more)."""
+    from services.at_commit import files
+
+    get = functools.partial(repo.get_contents, path, ref)
+    try:
+        found = _call(f"{source.label} {path}", get)
+    except GitHubNotFoundError:
+        if key is not None:
+            files.put(key, None)
+        return None
+    if isinstance(found, list):
+        if key is not None:
+            files.put(key, None)
+        return None
+    if found.size > max_bytes:
+        return None
+    try:
+        text = bytes(found.decoded_content).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if key is not None:
+        files.put(key, text)
+    return text
 
 
 def _existing(pr: PullRequest, thread_id: str, digest: str, me: str) -> Any:

@@ -12,7 +12,7 @@ import pytest
 
 from graph.contracts import Source
 from services import at_commit
-from services.github import read_file
+from services.github import read_file, read_files
 from tests.servers.github_server import GitHubServer
 
 BASE = hashlib.sha1(b"base").hexdigest()
@@ -63,3 +63,22 @@ async def test_a_branch_name_is_read_every_time_and_another_repository_apart(
     other = source.model_copy(update={"repo": "other", "label": "octo/other#1"})
     assert await read_file(other, ".review-panel.yaml", BASE) == "review_drafts: true\n"
     assert await read_file(source, ".review-panel.yaml", BASE) == "auto_review: false\n"
+
+
+async def test_read_files_shares_the_reads_and_keeps_no_verdict_that_depends_on_the_caller(
+    source: Source, github_server: GitHubServer
+) -> None:
+    github_server.add_file("octo", "demo", BASE, "AGENTS.md", "Prefer small functions.\n")
+    github_server.add_file("octo", "demo", BASE, "big.txt", "x" * 500)
+    names = ["AGENTS.md", ".review-panel.yaml", "CONTRIBUTING.md", "big.txt"]
+    first = await read_files(source, names, BASE, 100)
+    assert first == {
+        "AGENTS.md": "Prefer small functions.\n",
+        ".review-panel.yaml": "auto_review: false\n",
+        "CONTRIBUTING.md": None,
+        "big.txt": None,  # over this caller's limit
+    }
+    assert await read_file(source, ".review-panel.yaml", BASE) == "auto_review: false\n"
+    again = await read_files(source, names, BASE, 1000)
+    assert again == first | {"big.txt": "x" * 500}  # the limit is the caller's, not cached
+    assert [contents_requests(github_server, n) for n in names] == [1, 1, 1, 2]
