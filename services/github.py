@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from services.at_commit import Key
 
 T = TypeVar("T")
+CONTENTS_MAX_BYTES = 1024 * 1024  # the contents API's own limit for a file's text
 
 DIFF_MEDIA_TYPE = "application/vnd.github.v3.diff"
 MAX_FILES = 3000  # GitHub lists at most this many files of a PR
@@ -293,38 +294,13 @@ async def head_now(source: Source) -> str:
 
 
 async def read_file(source: Source, path: str, ref: str) -> str | None:
-    """The text of ``path`` at commit ``ref`` of the PR's repository; None if there is none.
+    """The text of ``path`` at commit ``ref`` of the PR's repository; None if there is none
+    (or it is a directory, or not UTF-8: ``read_files``'s rules, without its size bound).
 
     Used for the repository's own settings (``.review-panel.yaml``), read at the PR's base so
-    that a pull request cannot change how its own review is filtered. A file at a commit SHA
-    is read from GitHub once per process (``services.at_commit``).
+    that a pull request cannot change how its own review is filtered.
     """
-    from services.at_commit import CommitFiles, files
-
-    key = CommitFiles.key(str(source.api_url), f"{source.owner}/{source.repo}", path, ref)
-    if key is not None:
-        known, text = files.get(key)
-        if known:
-            return text
-
-    def read() -> str | None:
-        g = _client(str(source.api_url), f"{source.owner}/{source.repo}", lazy=True)
-        try:
-            repo = _call(source.label, lambda: g.get_repo(f"{source.owner}/{source.repo}"))
-            try:
-                found = _call(f"{source.label} {path}", lambda: repo.get_contents(path, ref=ref))
-            except GitHubNotFoundError:
-                return None
-            if isinstance(found, list):  # a directory of that name
-                return None
-            return bytes(found.decoded_content).decode("utf-8")
-        finally:
-            g.close()
-
-    text = await asyncio.to_thread(read)
-    if key is not None:
-        files.put(key, text)
-    return text
+    return (await read_files(source, [path], ref, CONTENTS_MAX_BYTES))[path]
 
 
 async def read_files(

@@ -82,3 +82,10 @@ async def test_read_files_shares_the_reads_and_keeps_no_verdict_that_depends_on_
     again = await read_files(source, names, BASE, 1000)
     assert again == first | {"big.txt": "x" * 500}  # the limit is the caller's, not cached
     assert [contents_requests(github_server, n) for n in names] == [1, 1, 1, 2]
+
+
+async def test_a_settings_file_that_is_not_utf8_reads_as_none_not_as_a_crash(
+    source: Source, github_server: GitHubServer
+) -> None:
+    github_server.add_file("octo", "demo", BASE, "latin1.yaml", b"caf\xe9: true\n")
+    assert await read_file(source, "latin1.yaml", BASE) is None
