@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from graph.contracts import Usage
 from graph.errors import AnswerCutOff, ModelError
@@ -158,24 +158,22 @@ async def call_structured(
     checked: T | None = None  # the latest answer that followed the schema but failed check
     for attempt in range(2):
         try:
+            # An answer that does not parse is not an exception here: ``Structured`` returns
+            # it as ``parsing_error``, so whatever is raised is the endpoint's failure.
             result = await attempts.attempt(lambda: llm.ainvoke(messages), context, label)
         except Exception as exc:
-            problem = _output_problem(exc)
-            if not problem:
-                raise _api_error(exc, choice.name, context) from None
-            raw: Any = None
-        else:
-            raw = result.get("raw")
-            usage = usage + _usage(raw)
-            parsed = result.get("parsed")
-            problem = _check_parsed(parsed, result.get("parsing_error"), schema, raw)
-            if not problem and check is not None:
-                problem = check(cast(T, parsed))
-                if problem and partial:
-                    checked = cast(T, parsed)
-            if not problem:
-                assert isinstance(parsed, schema)
-                return parsed, usage
+            raise _api_error(exc, choice.name, context) from None
+        raw = result.get("raw")
+        usage = usage + _usage(raw)
+        parsed = result.get("parsed")
+        problem = _check_parsed(parsed, result.get("parsing_error"), schema, raw)
+        if not problem and check is not None:
+            problem = check(cast(T, parsed))
+            if problem and partial:
+                checked = cast(T, parsed)
+        if not problem:
+            assert isinstance(parsed, schema)
+            return parsed, usage
         if split_cut_off and problem == _CUT_OFF:
             raise AnswerCutOff(f"model {choice.name!r}: {problem}")
         if attempt == 0:
@@ -206,18 +204,6 @@ def _check_parsed(parsed: Any, error: Any, schema: type[BaseModel], raw: Any) ->
         return "the answer contained no structured output"
     if not isinstance(parsed, schema):
         return f"the answer was a {type(parsed).__name__}, not {schema.__name__}"
-    return ""
-
-
-def _output_problem(exc: Exception) -> str:
-    """A description if ``exc`` means 'the model answered, but not usably'; else ''."""
-    from langchain_core.exceptions import OutputParserException
-    from openai import LengthFinishReasonError
-
-    if isinstance(exc, LengthFinishReasonError):
-        return _CUT_OFF
-    if isinstance(exc, ValidationError | OutputParserException | json.JSONDecodeError):
-        return f"the answer did not validate ({_short(exc)})"
     return ""
 
 
