@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import math
 import os
 import resource
@@ -152,8 +153,28 @@ def _cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
+PACKAGES = ("cli", "graph", "nodes", "services", "team", "web")
+
+
+def byte_compile(root: Path = ROOT) -> None:
+    """Write the bytecode of the code under ``root``, as a user's install has it.
+
+    pip compiles an installed package, and an editable one writes its bytecode on the first
+    import. Machines that set ``PYTHONDONTWRITEBYTECODE`` (some CI images) never do, and then
+    every process compiles the whole package again: 0.2 to 0.4 s of start-up that no user
+    pays. The processes below are started without that variable, too.
+    """
+    for package in PACKAGES:
+        if (root / package).is_dir():
+            compileall.compile_dir(root / package, quiet=1)
+
+
 def _cli_env(model: ModelServer, db: Path) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(harness._SETTINGS)}
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(harness._SETTINGS) and k != "PYTHONDONTWRITEBYTECODE"
+    }
     return {
         **keep,
         "OPENAI_BASE_URL": model.base_url,
@@ -178,6 +199,7 @@ def _first_request_timer(model: ModelServer) -> Callable[[], float | None]:
 def startup(repeat: int) -> list[Row]:
     rows: list[Row] = []
     firsts, helps = [], []
+    byte_compile()
     with ModelServer(answer) as model, tempfile.TemporaryDirectory() as tmp:
         env = _cli_env(model, Path(tmp) / "r.sqlite")
         for _ in range(repeat):

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from bench import harness
 from bench.prs import large_pr
-from bench.run import ROOT, Row, _cli_env, table
+from bench.run import ROOT, Row, _cli_env, byte_compile, table
 from tests.servers.github_server import GitHubServer
 from tests.servers.openai_server import ChatRequest, ModelServer, Reply
 from tests.servers.panel_model import answer, which
@@ -276,6 +276,7 @@ def startup(repeat: int) -> list[Row]:
     real = real_diff()
     if real is None:
         return [Row("start-up on the real diff", f"not measured: no {REAL_DIFF}", "", "")]
+    byte_compile(CODE)
     rows = []
     with (
         harness._no_nagle(),
@@ -342,6 +343,7 @@ def _import_cpu(env: dict[str, str], repeat: int) -> float:
 def cpu(repeat: int) -> list[Row]:
     """CPU seconds per 1,000 changed lines of a whole review (L = 0), per diff."""
     cases = [(REAL_LABEL, real_diff()), (GENERATED_LABEL, large_pr())]
+    byte_compile(CODE)
     rows = []
     with ModelServer(answer) as model, tempfile.TemporaryDirectory() as tmp:
         env = _cli_env(model, Path(tmp) / "r.sqlite")
