@@ -134,8 +134,34 @@ def _read(path: Path) -> dict[str, Any]:
     return data
 
 
-def load_prompt(path: Path) -> SpecialistPrompt | OrchestratorPrompt | VerifierPrompt:
-    """Load and validate one prompt file."""
+Prompt = SpecialistPrompt | OrchestratorPrompt | VerifierPrompt
+
+# Parsed prompt files by path, with the (mtime, size, inode) they were parsed at. Fetch,
+# every specialist and the orchestrator read their files on the way to their calls, for every
+# review a server runs; a file is parsed again only once it changed, so an edit still takes
+# effect at the next run (the prompts are frozen models: sharing one is safe).
+_PARSED: dict[Path, tuple[tuple[int, int, int], Prompt]] = {}
+_PARSED_MAX = 256
+
+
+def load_prompt(path: Path) -> Prompt:
+    """Load and validate one prompt file (parsed again only when it changed on disk)."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise PromptError(f"{path}: cannot read prompt file ({exc.strerror})") from None
+    stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    cached = _PARSED.get(path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    prompt = _parse_prompt(path)
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    _PARSED[path] = (stamp, prompt)
+    return prompt
+
+
+def _parse_prompt(path: Path) -> Prompt:
     data = _read(path)
     kind = data.get("kind")
     cls: type[SpecialistPrompt | OrchestratorPrompt | VerifierPrompt]

@@ -86,14 +86,14 @@ class Handler:
         """Start the review of ``head`` (once) and supersede older drafts.
 
         Returns what happened and the id of the thread started (None if none was)."""
-        tid, current, generation = await self.latest(repo, number, head)
+        key = pull_key(self.api_url, repo.owner, repo.name, number)
+        earlier = await self.threads.of_pull(key)
+        tid, current, generation = await self.latest(repo, number, head, earlier)
         label = f"{repo.full_name}#{number}"
         if current is not None:
             if not again or current.status in OPEN:
                 return f"exists: thread {current.thread_id} ({current.status})", None
             tid = thread_id(self.api_url, repo.owner, repo.name, number, head, generation + 1)
-        key = pull_key(self.api_url, repo.owner, repo.name, number)
-        earlier = await self.threads.of_pull(key)
         review_input: dict[str, Any] = {"target": label}
         posted = [t for t in earlier if t.status == "posted"]
         if posted:
@@ -113,14 +113,14 @@ class Handler:
         superseded as soon as it pauses (``supersede_stale``)."""
         done = await self.threads.wait(tid)
         if done.status == "paused" and not done.superseded_by:
-            await self.supersede_stale(repo, number)
-            done = await self.threads.get(tid) or done
+            seen = await self.supersede_stale(repo, number)
+            done = seen.get(tid) or await self.threads.get(tid) or done
             if done.superseded_by:
                 return done  # supersede_stale reported it
         await status.report(done, self.api_url, repo.full_name, head)
         return done
 
-    async def supersede_stale(self, repo: Repo, number: int) -> None:
+    async def supersede_stale(self, repo: Repo, number: int) -> dict[str, ThreadView]:
         """Mark every paused draft of a head that is no longer the PR's head superseded by
         the thread of the PR's head, once that thread exists.
 
@@ -133,12 +133,16 @@ class Handler:
 
         A draft is superseded only by another thread of the same PR: with fewer than two
         threads, or none of them a paused draft, GitHub is not asked (the first review of a
-        PR, the common case, costs no extra requests here)."""
+        PR, the common case, costs no extra requests here).
+
+        Returns the PR's threads as read before any was superseded, by id, when none was:
+        ``follow`` needs no second read of its own thread then."""
         key = pull_key(self.api_url, repo.owner, repo.name, number)
         threads = await self.threads.of_pull(key)
+        seen = {t.thread_id: t for t in threads}
         waiting = [t for t in threads if t.status == "paused" and not t.superseded_by]
         if len(threads) < 2 or not waiting:
-            return
+            return seen
         try:
             pr = await conversation.pull_now(self.api_url, repo.full_name, number)
         except GitHubError as exc:
@@ -148,25 +152,32 @@ class Handler:
                 number,
                 scrub(str(exc)),
             )
-            return
-        newest_tid, newest, _ = await self.latest(repo, number, pr.head_sha)
+            return seen
+        newest_tid, newest, _ = await self.latest(repo, number, pr.head_sha, threads)
         if newest is None:
-            return  # its delivery has not started it yet; that start calls this again
+            return seen  # its delivery has not started it yet; that start calls this again
+        superseded = False
         for older in waiting:
             if older.head is not None and older.head != pr.head_sha:
                 await self.threads.mark_superseded(older.thread_id, newest_tid)
                 await self._report(older)
+                superseded = True
+        return {} if superseded else seen
 
     async def latest(
-        self, repo: Repo, number: int, head: str
+        self, repo: Repo, number: int, head: str, known: list[ThreadView] | None = None
     ) -> tuple[str, ThreadView | None, int]:
         """The newest thread of this head, and its generation (``/review-panel review`` after
-        a finished review makes another)."""
+        a finished review makes another).
+
+        ``known``: every thread of the PR, just read (``of_pull``); then no thread is read
+        again one by one."""
+        by_id = {t.thread_id: t for t in known} if known is not None else None
         tid = thread_id(self.api_url, repo.owner, repo.name, number, head)
         found, newest = None, 0
         for generation in range(MAX_GENERATIONS):
             candidate = thread_id(self.api_url, repo.owner, repo.name, number, head, generation)
-            seen = await self.threads.get(candidate)
+            seen = by_id.get(candidate) if by_id is not None else await self.threads.get(candidate)
             if seen is None:
                 break
             tid, found, newest = candidate, seen, generation

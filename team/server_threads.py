@@ -27,6 +27,10 @@ IN_FLIGHT = ("pending", "running")
 class ServerThreads:
     def __init__(self, client: LangGraphClient | None = None) -> None:
         self._client = client
+        # The run each ``start`` of this process created, by thread: ``wait`` joins it
+        # directly instead of listing the thread's runs before and after (two requests a
+        # review, each through the server's whole middleware stack).
+        self._started: dict[str, str] = {}
 
     @property
     def client(self) -> LangGraphClient:
@@ -69,13 +73,14 @@ class ServerThreads:
             )
         except ConflictError:
             return False
-        await self.client.runs.create(
+        run = await self.client.runs.create(
             thread_id,
             GRAPH_ID,
             input=review_input,
             metadata={"target": metadata["target"]},
             multitask_strategy="reject",
         )
+        self._started[thread_id] = str(run["run_id"])
         return True
 
     async def resume(self, thread_id: str, response: dict[str, Any]) -> ThreadView:
@@ -94,7 +99,13 @@ class ServerThreads:
         return found
 
     async def wait(self, thread_id: str) -> ThreadView:
-        while True:
+        run_id = self._started.pop(thread_id, None)
+        if run_id is not None:  # the common case: the run this process started
+            await self.client.runs.join(thread_id, run_id)
+            found = await self.get(thread_id)
+            if found is not None and found.status != "running":
+                return found
+        while True:  # another run may have followed (a decision, a superseded draft)
             runs = await self.client.runs.list(thread_id, limit=5)
             live = [r for r in runs if r["status"] in IN_FLIGHT]
             if not live:

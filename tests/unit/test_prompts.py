@@ -170,3 +170,21 @@ def test_style_uses_info_and_low_and_no_prompt_invites_missing_definition_claims
     assert roster["style"].severities == ["info", "low"]
     for prompt in roster.values():
         assert "Never report a missing import" in prompt.system, prompt.name
+
+
+def test_a_prompt_file_is_parsed_once_until_it_changes_on_disk(prompt_dir: Path) -> None:
+    path = prompt_dir / "security.yaml"
+    first = prompts.load_specialist("security", prompt_dir)
+    # Unchanged: every run's reads share one parse (the same frozen prompt).
+    assert prompts.load_specialist("security", prompt_dir) is first
+    # Edited, as someone tuning a reviewer would: the next read sees the edit.
+    data = yaml.safe_load(path.read_text())
+    data["system"] = data["system"] + "\nAlso look for hard-coded credentials."
+    path.write_text(yaml.safe_dump(data))
+    edited = prompts.load_specialist("security", prompt_dir)
+    assert edited is not first
+    assert edited.system.endswith("Also look for hard-coded credentials.")
+    # Broken on disk: the error, never the last good parse.
+    path.write_text("kind: specialist\nname: [unclosed\n")
+    with pytest.raises(PromptError, match="not valid YAML"):
+        prompts.load_specialist("security", prompt_dir)
