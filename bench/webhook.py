@@ -26,19 +26,21 @@ import asyncio
 import hashlib
 import math
 import os
+import re
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from tests.integration.conftest import free_port, hermetic_config, server_env
 from tests.servers import github_events as events
-from tests.servers.github_server import GitHubServer, PullRecord
+from tests.servers.github_server import GitHubServer, PullRecord, RecordedRequest
 from tests.servers.openai_server import ChatRequest, ModelServer, Reply
 from tests.servers.panel_model import answer, which
 
@@ -137,18 +139,19 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=30)
 
 
-async def burst(url: str, bodies: list[bytes]) -> list[float]:
-    """Send the deliveries spread evenly over one second; each one's answer time."""
+async def burst(url: str, bodies: list[bytes]) -> list[tuple[float, float]]:
+    """Send the deliveries spread evenly over one second; when each was sent, and its
+    answer time."""
     spacing = 1.0 / len(bodies)
 
-    async def one(i: int, client: httpx.AsyncClient) -> float:
+    async def one(i: int, client: httpx.AsyncClient) -> tuple[float, float]:
         await asyncio.sleep(i * spacing)
         headers = events.signed_headers(SECRET, bodies[i], "pull_request")
         began = time.perf_counter()
         answer_ = await client.post(url + "/github/webhook", content=bodies[i], headers=headers)
         took = time.perf_counter() - began
         assert answer_.status_code == 202, answer_.text
-        return took
+        return began, took
 
     async with httpx.AsyncClient(timeout=30) as client:
         return list(await asyncio.gather(*(one(i, client) for i in range(len(bodies)))))
@@ -169,6 +172,86 @@ def warm_up(url: str, github: GitHubServer, pr: PullRecord) -> float:
     raise SystemExit(f"the warm-up review of {pr.owner}/{pr.repo}#{pr.number} never paused")
 
 
+_UNDER_REVIEW = re.compile(r"Change under review: bench/burst#(\d+)")
+
+
+@dataclass
+class Spans:
+    """One review's time from its delivery to its draft, cut where the work changes hands.
+
+    From the loopback servers' records: the "running" status (set once the run is created),
+    the run's first read of its PR (fetch began), the model calls and the "draft ready"
+    status. ``queue`` is the server's (run created, not yet taken by a worker); the model's
+    two rounds are ``2 L``; the rest is ours.
+    """
+
+    handler: float  # delivery to run created (the webhook's handler)
+    queue: float  # run created to fetch's first read of the PR (the server's queue)
+    fetch: float  # to the first specialist call
+    between: float  # the last specialist answer to the orchestrator call
+    tail: float  # the orchestrator's answer to the draft's status
+    total: float
+
+    @property
+    def ours(self) -> float:
+        return self.handler + self.fetch + self.between + self.tail
+
+    @classmethod
+    def of(
+        cls,
+        pr: PullRecord,
+        delivered: float,
+        requests: list[RecordedRequest],
+        calls: list[tuple[float, str, int]],
+        latency: float,
+    ) -> Spans | None:
+        statuses = [
+            r for r in requests if r.method == "POST" and r.path.endswith("/" + pr.head_sha)
+        ]
+        created = next((r.at for r in statuses if b"draft ready" not in r.body), None)
+        draft = next((r.at for r in statuses if b"draft ready" in r.body), None)
+        own = f"/repos/{pr.owner}/{pr.repo}/pulls/{pr.number}"
+        read = next((r.at for r in requests if r.method == "GET" and r.path == own), None)
+        special = [t for t, who, n in calls if n == pr.number and who != "orchestrator"]
+        orchestrator = [t for t, who, n in calls if n == pr.number and who == "orchestrator"]
+        if None in (created, draft, read) or not special or not orchestrator:
+            return None
+        assert created is not None and draft is not None and read is not None
+        return cls(
+            handler=created - delivered,
+            queue=read - created,
+            fetch=min(special) - read,
+            between=orchestrator[0] - (max(special) + latency),
+            tail=draft - (orchestrator[-1] + latency),
+            total=draft - delivered,
+        )
+
+
+def print_spans(spans: list[Spans], latency: float, all_ready: float, sent: float) -> None:
+    """Where each review's time went, median and worst over the burst, and the bound."""
+
+    def row(name: str, values: list[float]) -> str:
+        return f"{name} {statistics.median(values):.2f}/{max(values):.2f}"
+
+    print(
+        "per review, median/max seconds: "
+        + "; ".join(
+            row(name, [getattr(s, name) for s in spans])
+            for name in ("total", "handler", "queue", "fetch", "between", "tail")
+        )
+        + f"; model 2 x L = {2 * latency:.2f}"
+    )
+    ours = [s.ours for s in spans]
+    queue = max(s.queue for s in spans)
+    bound = sent + queue + 2 * latency
+    print(
+        f"ours (handler + fetch + between + tail): median {statistics.median(ours):.2f} s, "
+        f"max {max(ours):.2f} s against the model's {2 * latency:.2f} s; all drafts "
+        f"{all_ready:.2f} s against the last delivery plus the longest queue wait plus 2 L, "
+        f"{bound:.2f} s: {all_ready / bound:.2f}x"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--latency", type=float, default=1.0, help="model latency L, seconds")
@@ -187,10 +270,11 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    calls: list[tuple[float, str]] = []  # (arrival, who) of every model call
+    calls: list[tuple[float, str, int]] = []  # (arrival, who, PR number) of every model call
 
     def timed(request: ChatRequest) -> Reply:
-        calls.append((time.perf_counter(), which(request)))
+        number = _UNDER_REVIEW.search(request.user)
+        calls.append((time.perf_counter(), which(request), int(number[1]) if number else 0))
         return answer(request)
 
     with ModelServer(timed, latency=args.latency) as model, GitHubServer(token=TOKEN) as github:
@@ -222,8 +306,9 @@ def main() -> None:
                 model.max_in_flight = 0
                 cpu_before = cpu_seconds(process.pid)
                 began = time.perf_counter()
-                answers = asyncio.run(burst(url, bodies))
+                sent_at = asyncio.run(burst(url, bodies))
                 sent = time.perf_counter() - began
+                answers = [took for _, took in sent_at]
 
                 def ready() -> int:
                     return sum(
@@ -277,13 +362,20 @@ def main() -> None:
         f"webhook to draft); load average while measured: {os.getloadavg()[0]:.1f} on "
         f"{os.cpu_count()} cores"
     )
-    first = [t - began for t, who in calls if who != "orchestrator"]
-    last = [t - began for t, who in calls if who == "orchestrator"]
+    first = [t - began for t, who, _ in calls if who != "orchestrator"]
+    last = [t - began for t, who, _ in calls if who == "orchestrator"]
     if first and last:
         print(
             f"specialist calls arrived {min(first):.2f}..{max(first):.2f} s; orchestrator "
             f"calls {min(last):.2f}..{max(last):.2f} s after the first delivery"
         )
+    spans = [
+        span
+        for pr, (delivered, _) in zip(pulls, sent_at, strict=True)
+        if (span := Spans.of(pr, delivered, github.requests, calls, args.latency)) is not None
+    ]
+    if spans:
+        print_spans(spans, args.latency, all_ready, sent)
 
 
 if __name__ == "__main__":

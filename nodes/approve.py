@@ -9,6 +9,7 @@ a new interrupt carrying ``error``, so the thread stays paused and the person an
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal
 
 from langgraph.config import get_config
@@ -35,6 +36,13 @@ from services import body, render
 ALLOWED_DECISIONS = ["approve", "edit", "reject"]
 
 
+@functools.cache
+def _response_schema() -> dict[str, Any]:
+    """The answer's JSON schema, made once: pydantic builds it anew on every call (about a
+    millisecond), and a server pauses a review for every PR."""
+    return ApprovalResponse.model_json_schema()
+
+
 def approval_request(
     draft: DraftReview, source: Source, raw_draft: dict[str, Any], retryable: bool = False
 ) -> dict[str, Any]:
@@ -49,7 +57,7 @@ def approval_request(
         "review_configs": configs,
         "markdown": markdown,
         "draft": raw_draft,
-        "response_schema": ApprovalResponse.model_json_schema(),
+        "response_schema": _response_schema(),
         "how_to_answer": {
             "approve": {"decisions": [{"type": "approve"}]},
             "edit": {

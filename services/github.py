@@ -66,8 +66,9 @@ def _client(api_url: str, repo: str | None = None, *, lazy: bool = False) -> Git
 
     ``lazy``: objects it hands out fetch nothing until a field is read, so
     ``get_repo(name).get_contents(...)`` is one request, not two. Only for calls whose result
-    comes from a request of their own (file contents): a lazy pull request would fetch its
-    fields outside ``_call``, where a failure is not translated."""
+    comes from a request of their own (file contents), or that complete the object inside
+    ``_call``: a lazy pull request would otherwise fetch its fields outside it, where a
+    failure is not translated."""
     from github import Auth, Github
 
     from services.github_app import app_configured, auth_for
@@ -193,10 +194,14 @@ async def fetch_pull(ref: PullRef, context: Context) -> tuple[Source, str]:
 
 
 def _fetch_pull(ref: PullRef, api_url: str) -> tuple[Source, str]:
-    g = _client(api_url, f"{ref.owner}/{ref.repo}")
+    # Lazy: the pull request's own read says whether the repository exists (404 for both),
+    # so reading the repository first would cost a request and decide nothing. The pull
+    # request is completed inside ``_call``, so GitHub's answer (a 404, a bad token) meets
+    # the error mapping, not the first attribute read.
+    g = _client(api_url, f"{ref.owner}/{ref.repo}", lazy=True)
     try:
-        repo = _call(f"{ref.owner}/{ref.repo}", lambda: g.get_repo(f"{ref.owner}/{ref.repo}"))
-        pr = _call(ref.label, lambda: repo.get_pull(ref.number))
+        repo = g.get_repo(f"{ref.owner}/{ref.repo}")
+        pr = _call(ref.label, lambda: repo.get_pull(ref.number).complete())
         source = Source(
             kind="github",
             label=ref.label,

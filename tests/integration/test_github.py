@@ -462,3 +462,16 @@ def test_a_review_post_that_meets_a_5xx_is_never_resent_blindly(
     assert done["status"] == "posted"
     # the client did not resend it on its own: the product checked, then posted once more
     assert len(posts) == 2
+
+
+def test_a_review_reads_the_pull_request_without_reading_the_repository_first(
+    env: dict[str, str], github_server: GitHubServer
+) -> None:
+    github_server.add_pull("octo", "demo", 9, SQL)
+    started = review(env, "octo/demo#9")
+    assert started["draft"]["comments"]
+    reads = [r.path for r in github_server.requests if r.method == "GET"]
+    assert "/repos/octo/demo/pulls/9" in reads
+    # The pull request's own read answers for the repository (a 404 for either): a
+    # repository read first would cost every review a request and decide nothing.
+    assert "/repos/octo/demo" not in reads

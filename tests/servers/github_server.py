@@ -95,6 +95,7 @@ class RecordedRequest:
     query: dict[str, str]
     headers: dict[str, str]  # lower-cased names
     body: bytes
+    at: float = field(default_factory=time.perf_counter, compare=False)  # when it arrived
 
 
 @dataclass
