@@ -62,7 +62,7 @@ def servers(latency: float) -> Iterator[tuple[ModelServer, GitHubServer]]:
     """The rule-based model with ``latency`` seconds per call, and a GitHub server."""
     with (
         _no_nagle(),
-        ModelServer(answer, latency=latency) as model,
+        ModelServer(answer, latency=latency, keep_alive=True) as model,
         GitHubServer(token=GITHUB_TOKEN) as github,
         environment(
             {

@@ -76,7 +76,7 @@ def main() -> None:
     args = parser.parse_args()
     if not Path("/usr/bin/time").exists():
         raise SystemExit("needs GNU time (/usr/bin/time): apt-get install time")
-    with ModelServer(answer) as model, tempfile.TemporaryDirectory() as tmp:
+    with ModelServer(answer, keep_alive=True) as model, tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "wide.sqlite"
         env = _cli_env(model, db) | {"REVIEW_PANEL_MAX_CONCURRENCY": "16"}
         diff = Path(tmp) / "wide.diff"

@@ -200,7 +200,7 @@ def startup(repeat: int) -> list[Row]:
     rows: list[Row] = []
     firsts, helps = [], []
     byte_compile()
-    with ModelServer(answer) as model, tempfile.TemporaryDirectory() as tmp:
+    with ModelServer(answer, keep_alive=True) as model, tempfile.TemporaryDirectory() as tmp:
         env = _cli_env(model, Path(tmp) / "r.sqlite")
         for _ in range(repeat):
             first = _first_request_timer(model)
@@ -240,7 +240,7 @@ def memory() -> list[Row]:
     if not timer.exists():
         return [Row("peak memory of the CLI process", "not measured: no /usr/bin/time", "", "")]
     peaks = {}
-    with ModelServer(answer) as model, tempfile.TemporaryDirectory() as tmp:
+    with ModelServer(answer, keep_alive=True) as model, tempfile.TemporaryDirectory() as tmp:
         env = _cli_env(model, Path(tmp) / "r.sqlite")
         exe = Path(sys.executable).with_name("review-panel")
         for name, text in (("small", small_pr()), ("large", large_pr())):

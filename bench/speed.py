@@ -158,7 +158,7 @@ def model_time(
     timeline = Timeline()
     with (
         harness._no_nagle(),
-        ModelServer(timeline, latency=latency) as model,
+        ModelServer(timeline, latency=latency, keep_alive=True) as model,
         GitHubServer(token=harness.GITHUB_TOKEN) as github,
         tempfile.TemporaryDirectory() as tmp,
     ):
@@ -280,7 +280,7 @@ def startup(repeat: int) -> list[Row]:
     rows = []
     with (
         harness._no_nagle(),
-        ModelServer(answer) as model,
+        ModelServer(answer, keep_alive=True) as model,
         GitHubServer(token=harness.GITHUB_TOKEN) as github,
         tempfile.TemporaryDirectory() as tmp,
     ):
@@ -345,7 +345,7 @@ def cpu(repeat: int) -> list[Row]:
     cases = [(REAL_LABEL, real_diff()), (GENERATED_LABEL, large_pr())]
     byte_compile(CODE)
     rows = []
-    with ModelServer(answer) as model, tempfile.TemporaryDirectory() as tmp:
+    with ModelServer(answer, keep_alive=True) as model, tempfile.TemporaryDirectory() as tmp:
         env = _cli_env(model, Path(tmp) / "r.sqlite")
         imports = _import_cpu(env, repeat)
         for label, text in cases:
@@ -377,7 +377,7 @@ def memory() -> list[Row]:
     if not timer.exists():
         return [Row("peak RSS, 100,000-line diff", "not measured: no /usr/bin/time", "", "")]
     text = large_pr(files=1000, changed_lines=100_000)
-    with ModelServer(answer) as model, tempfile.TemporaryDirectory() as tmp:
+    with ModelServer(answer, keep_alive=True) as model, tempfile.TemporaryDirectory() as tmp:
         env = _cli_env(model, Path(tmp) / "r.sqlite")
         path = Path(tmp) / "huge.diff"
         path.write_text(text, encoding="utf-8")

@@ -277,7 +277,8 @@ def main() -> None:
         calls.append((time.perf_counter(), which(request), int(number[1]) if number else 0))
         return answer(request)
 
-    with ModelServer(timed, latency=args.latency) as model, GitHubServer(token=TOKEN) as github:
+    model_server = ModelServer(timed, latency=args.latency, keep_alive=True)
+    with model_server as model, GitHubServer(token=TOKEN) as github:
         pulls, warm = [], []
         for n in range(1, args.prs + 1):
             head = hashlib.sha1(f"bench {n}".encode()).hexdigest()

@@ -51,8 +51,15 @@ def without_urls(text: str) -> str:
     return _URL.sub("<url>", scrub(text))
 
 
-# Before a token: not a letter or digit. (``\b`` would fail after ``_``: ``x_ghp_...``.)
-_START = r"(?<![A-Za-z0-9])"
+def _token(first: str, rest: str) -> re.Pattern[str]:
+    """A token that starts with ``first`` (a fixed-width regex) not glued to a letter or
+    digit before it (``\b`` would fail after ``_``: ``x_ghp_...``).
+
+    The check sits after ``first``, not before it: a regex that starts with a look-behind is
+    tried at every position of a text (about 1 ms per 50 KB chunk, for every model call),
+    one that starts with a literal only where that literal occurs (30 times faster).
+    tests/unit/test_secrets.py checks each against the plain look-behind-first form."""
+    return re.compile(f"{first}(?<![A-Za-z0-9]{first}){rest}")
 
 
 @dataclass(frozen=True)
@@ -78,10 +85,10 @@ class SecretPattern:
 PATTERNS: tuple[SecretPattern, ...] = (
     SecretPattern(
         "GitHub token",
-        re.compile(_START + r"(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})"),
+        _token("g", r"(?:h[pousr]_[A-Za-z0-9]{30,}|ithub_pat_[A-Za-z0-9_]{40,})"),
     ),
     SecretPattern(
-        "AWS access key id", re.compile(_START + r"(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])")
+        "AWS access key id", _token("A", r"(?:KIA|SIA)[0-9A-Z]{16}(?![A-Za-z0-9])")
     ),
     SecretPattern(
         "AWS secret access key",
@@ -90,14 +97,14 @@ PATTERNS: tuple[SecretPattern, ...] = (
             r"[\"']?(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
         ),
     ),
-    SecretPattern("OpenAI API key", re.compile(_START + r"sk-(?:proj-)?[A-Za-z0-9_-]{20,}")),
-    SecretPattern("Slack token", re.compile(_START + r"(?:xox[abposr]|xapp)-[A-Za-z0-9-]{10,}")),
+    SecretPattern("OpenAI API key", _token("sk-", r"(?:proj-)?[A-Za-z0-9_-]{20,}")),
+    SecretPattern("Slack token", _token("x", r"(?:ox[abposr]|app)-[A-Za-z0-9-]{10,}")),
     SecretPattern(
         "Slack webhook URL",
         re.compile(r"(?i)https?://hooks\.slack\.com/(?:services|workflows|triggers)/[\w/-]+"),
     ),
-    SecretPattern("Google API key", re.compile(_START + r"AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z])")),
-    SecretPattern("Stripe key", re.compile(_START + r"[sr]k_live_[0-9a-zA-Z]{20,}")),
+    SecretPattern("Google API key", _token("AIza", r"[0-9A-Za-z_-]{35}(?![0-9A-Za-z])")),
+    SecretPattern("Stripe key", _token("[sr]", r"k_live_[0-9a-zA-Z]{20,}")),
     SecretPattern("PGP private key", re.compile(r"-----BEGIN PGP PRIVATE KEY BLOCK-----")),
     SecretPattern("private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")),
 )
@@ -108,7 +115,7 @@ PATTERNS: tuple[SecretPattern, ...] = (
 _HINTS: dict[str, tuple[str, ...]] = {
     "GitHub token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
     "AWS access key id": ("akia", "asia"),
-    "AWS secret access key": ("secret",),
+    "AWS secret access key": ("aws_secret", "awssecret", "secret_access", "secretaccess"),
     "OpenAI API key": ("sk-",),
     "Slack token": ("xox", "xapp-"),
     "Slack webhook URL": ("hooks.slack.com",),
@@ -119,13 +126,17 @@ _HINTS: dict[str, tuple[str, ...]] = {
 }
 
 
+_EVERY_HINT = tuple(sorted({h for hints in _HINTS.values() for h in hints}))
+_HINTED = tuple((p, frozenset(_HINTS[p.kind]) if p.kind in _HINTS else None) for p in PATTERNS)
+
+
 def _candidates(lowered: str) -> list[SecretPattern]:
-    """The patterns that may match a text, given that text in lower case."""
-    return [
-        p
-        for p in PATTERNS
-        if (hints := _HINTS.get(p.kind)) is None or any(h in lowered for h in hints)
-    ]
+    """The patterns that may match a text, given that text in lower case.
+
+    Each hint is looked for once per text (called for every added line of a chunk): a
+    pattern is a candidate when it has no hints or one of its hints is present."""
+    present = {h for h in _EVERY_HINT if h in lowered}
+    return [p for p, hints in _HINTED if hints is None or not hints.isdisjoint(present)]
 
 
 # --- key blocks: the lines between BEGIN and END ---------------------------------------------

@@ -8,8 +8,10 @@ what the "model" answers per call. Standard library only: no new dependencies.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import socket
 import sys
 import threading
 import time
@@ -223,6 +225,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """No access log: tests read ``ModelServer.requests`` instead."""
 
+    def setup(self) -> None:
+        super().setup()
+        self.server.owner._track(self.connection, add=True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.owner._track(self.connection, add=False)
+
     def _start(self, status: int, headers: dict[str, str]) -> None:
         self.send_response(status)
         for name, value in ({"x-request-id": f"req_{next(_ids)}"} | headers).items():
@@ -264,6 +276,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _answer(self, owner: ModelServer, request: ChatRequest, reply: Reply) -> None:
         if owner._stopping.wait(owner.latency + reply.delay) or reply.drop_connection:
+            self.close_connection = True
             return  # the connection closes with no HTTP response at all
         if reply.status >= 400:
             error = reply.error_body or _error_body(f"HTTP {reply.status}", "server_error")
@@ -271,14 +284,34 @@ class _RequestHandler(BaseHTTPRequestHandler):
         whole, chunks = _render(request, reply)
         if not request.stream:
             return self._send_json(reply.status, whole, reply.headers)
-        sse = {"content-type": "text/event-stream", "cache-control": "no-cache"}
+        # A stream ends when its connection closes, also on a keep-alive server.
+        self.close_connection = True
+        sse = {
+            "content-type": "text/event-stream",
+            "cache-control": "no-cache",
+            "connection": "close",
+        }
         self._start(reply.status, sse | {k.lower(): v for k, v in reply.headers.items()})
         for event in [*(json.dumps(c) for c in chunks), "[DONE]"]:
             self.wfile.write(f"data: {event}\n\n".encode())
 
 
+class _KeepAliveHandler(_RequestHandler):
+    """HTTP/1.1 with keep-alive, as hosted and local model servers answer: a client's pool
+    reuses its connections instead of opening one per call (for benchmarks, where a new
+    connection per call would be charged to the reviewer). ``stop()`` cuts the connections
+    clients keep open, so no handler thread outlives the server."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: no delayed-ACK wait
+    timeout = 30
+
+
 class ModelServer:
-    """The server tests start; calls are answered by ``script()`` replies, then ``handler``."""
+    """The server tests start; calls are answered by ``script()`` replies, then ``handler``.
+
+    ``keep_alive``: HTTP/1.1 connections the client may reuse (benchmarks); by default one
+    connection per call (HTTP/1.0), which tests rely on to see every call arrive anew."""
 
     def __init__(
         self,
@@ -287,8 +320,12 @@ class ModelServer:
         latency: float = 0.0,
         host: str = "127.0.0.1",
         port: int = 0,
+        keep_alive: bool = False,
     ) -> None:
         self.handler: Handler = handler or _no_reply_scripted
+        self.keep_alive = keep_alive
+        self.connections = 0  # connections accepted so far
+        self._conns: set[socket.socket] = set()
         self.latency = latency  # added to every reply, e.g. a fixed per-call benchmark cost
         self.requests: list[ChatRequest] = []
         self.max_in_flight = 0  # proves calls overlapped, without timing assertions
@@ -315,7 +352,8 @@ class ModelServer:
 
     def start(self) -> ModelServer:
         self._stopping.clear()
-        self._httpd = _HTTPServer(self._address, _RequestHandler)
+        handler = _KeepAliveHandler if self.keep_alive else _RequestHandler
+        self._httpd = _HTTPServer(self._address, handler)
         self._httpd.owner = self
         host, port = self._httpd.server_address[:2]
         self._url = f"http://{host!s}:{port}/v1"
@@ -330,9 +368,19 @@ class ModelServer:
             return
         self._stopping.set()  # wakes handlers sleeping on a delay: they answer nobody
         self._httpd.shutdown()
+        with self._lock:
+            kept = list(self._conns)
+        for conn in kept:  # idle keep-alive connections: their handlers wait on a read
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
         self._httpd.server_close()
         self._thread.join()
         self._httpd = self._thread = None
+
+    def _track(self, conn: socket.socket, *, add: bool) -> None:
+        with self._lock:
+            (self._conns.add if add else self._conns.discard)(conn)
+            self.connections += add
 
     def __enter__(self) -> ModelServer:
         return self.start()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services import secrets
 
@@ -155,3 +159,73 @@ def test_a_long_text_without_secrets_is_left_as_it_is() -> None:
     text = "".join(f"+    skip_{i} = ghost(akin, sk, xo)  # secretive notes\n" for i in range(500))
     assert secrets.mask(text) == text
     assert not secrets.may_contain("def handler(request):\n    return process(request)\n")
+
+
+# The token formats as first written: the look-behind first, easy to read and check by eye.
+# secrets.PATTERNS puts it after the token's first characters (much faster to scan); these
+# must find exactly the same spans in any text.
+_BEFORE = r"(?<![A-Za-z0-9])"
+PLAIN = {
+    "GitHub token": _BEFORE + r"(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})",
+    "AWS access key id": _BEFORE + r"(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])",
+    "OpenAI API key": _BEFORE + r"sk-(?:proj-)?[A-Za-z0-9_-]{20,}",
+    "Slack token": _BEFORE + r"(?:xox[abposr]|xapp)-[A-Za-z0-9-]{10,}",
+    "Google API key": _BEFORE + r"AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z])",
+    "Stripe key": _BEFORE + r"[sr]k_live_[0-9a-zA-Z]{20,}",
+}
+_PIECES = [
+    "ghp_",
+    "gho_",
+    "github_pat_",
+    "AKIA",
+    "ASIA",
+    "sk-",
+    "sk-proj-",
+    "xoxb-",
+    "xapp-",
+    "AIza",
+    "sk_live_",
+    "rk_live_",
+    "aws_secret_access_key = ",
+    "SecretAccessKey: '",
+    "awsSecretKey=",
+    "secret_access_key=",
+    "PRIVATE KEY",
+    "g",
+    "s",
+    "A",
+    "x",
+    "_",
+    "-",
+    " ",
+    "\n",
+    "é",
+    "9",
+    "A" * 16,
+    "Z9" * 10,
+    "aB3/" * 10,
+    "k" * 35,
+]
+texts = st.lists(
+    st.one_of(st.sampled_from(_PIECES), st.text(alphabet="aZ9_-/+x", max_size=45)), max_size=12
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts)
+def test_the_fast_token_patterns_find_what_the_plain_ones_find(text: str) -> None:
+    by_kind = {p.kind: p.regex for p in secrets.PATTERNS}
+    for kind, plain in PLAIN.items():
+        fast = by_kind[kind]
+        assert [m.span() for m in fast.finditer(text)] == [
+            m.span() for m in re.finditer(plain, text)
+        ], kind
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts)
+def test_no_kind_that_matches_is_skipped_by_its_hints(text: str) -> None:
+    candidates = secrets._candidates(text.lower())
+    for pattern in secrets.PATTERNS:
+        if pattern.regex.search(text):
+            assert pattern in candidates, pattern.kind
