@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 # Invisible but not format characters ("Cf"): Hangul fillers and the Mongolian separator.
 _ALSO_INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u180e")
@@ -44,11 +44,12 @@ def suspicious(text: str) -> bool:
     return any(is_hidden(c) or is_lookalike(c) for c in _NON_ASCII.findall(text))
 
 
-def fold(text: str) -> tuple[str, list[int]]:
+def fold(text: str) -> tuple[str, Sequence[int]]:
     """``text`` as a check should read it (hidden characters gone, NFKC, lower case), and
-    for each folded character the index of the original character it came from."""
+    for each folded character the index of the original character it came from (for ASCII
+    text, where they are the same, a ``range``: no list of a chunk's length per call)."""
     if text.isascii():
-        return text.lower(), list(range(len(text)))
+        return text.lower(), range(len(text))
     chars: list[str] = []
     origin: list[int] = []
     for m in _RUNS.finditer(text):

@@ -298,8 +298,12 @@ def as_data(tag: str, text: str) -> str:
     if any(c in text for c in _LESS_THAN):
         folded, origin = hidden.fold(text)
         starts = {origin[m.start()] for m in _TAG.finditer(folded)}
-        if starts:
-            text = "".join("&lt;" if i in starts else c for i, c in enumerate(text))
+        if starts:  # each such '<' (or look-alike, one character) becomes &lt;
+            pieces, last = [], 0
+            for i in sorted(starts):
+                pieces += [text[last:i], "&lt;"]
+                last = i + 1
+            text = "".join([*pieces, text[last:]])
     return f"<untrusted_{tag}>\n{hidden.reveal(text)}\n</untrusted_{tag}>"
 
 
