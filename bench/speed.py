@@ -217,8 +217,9 @@ def reviewer(*args: str) -> list[str]:
     return [sys.executable, "-m", "cli", *args]
 
 
-def code_env(env: dict[str, str]) -> dict[str, str]:
-    return {**env, "PYTHONPATH": str(CODE)}
+def code_env(env: dict[str, str], first_on_path: Path | None = None) -> dict[str, str]:
+    path = [str(first_on_path)] if first_on_path is not None else []
+    return {**env, "PYTHONPATH": os.pathsep.join([*path, str(CODE)])}
 
 
 HOW = {
@@ -255,7 +256,9 @@ def model_times(repeat: int, quick: bool) -> list[Row]:
     return rows
 
 
-def _first_request(args: list[str], env: dict[str, str], model: ModelServer) -> float | None:
+def _first_request(
+    args: list[str], env: dict[str, str], model: ModelServer, first_on_path: Path | None = None
+) -> float | None:
     first: list[float] = []
 
     def handler(request: ChatRequest) -> Reply:
@@ -266,7 +269,12 @@ def _first_request(args: list[str], env: dict[str, str], model: ModelServer) -> 
     model.handler = handler
     started = time.monotonic()
     subprocess.run(
-        reviewer(*args), env=code_env(env), cwd=CODE, capture_output=True, timeout=300, check=False
+        reviewer(*args),
+        env=code_env(env, first_on_path),
+        cwd=CODE,
+        capture_output=True,
+        timeout=300,
+        check=False,
     )
     return first[0] - started if first else None
 
@@ -290,23 +298,44 @@ def startup(repeat: int) -> list[Row]:
         env |= {"GITHUB_API_URL": github.base_url, "GITHUB_TOKEN": harness.GITHUB_TOKEN}
         local = Path(tmp) / "flask.diff"
         local.write_bytes(real.encode("utf-8"))
+        without_trio = _without_trio(Path(tmp))
         for args, what, target in (
             (["review", str(local)], "local diff", 1.5),
             (["review", "pallets/flask#1"], "PR whose diff is refused (files API)", 2.5),
         ):
-            times = [_first_request(args, env, model) for _ in range(repeat)]
-            done = [t for t in times if t is not None]
-            value = statistics.median(done) if done else float("inf")
+            value = _median_first(args, env, model, repeat)
+            installed = _median_first(args, env, model, repeat, without_trio)
             rows.append(
                 Row(
                     f"start-up: process start to first model request, real diff as a {what}",
-                    f"{value:.2f} s",
+                    f"{installed:.2f} s as installed; {value:.2f} s with the test-only trio",
                     "",
                     f"<= {target:g} s",
-                    value > target,
+                    installed > target,
                 )
             )
     return rows
+
+
+def _median_first(
+    args: list[str], env: dict[str, str], model: ModelServer, n: int, path: Path | None = None
+) -> float:
+    times = [_first_request(args, env, model, path) for _ in range(n)]
+    done = [t for t in times if t is not None]
+    return statistics.median(done) if done else float("inf")
+
+
+def _without_trio(tmp: Path) -> Path:
+    """The environment of an install without the test extras, as far as start-up can tell.
+
+    This environment has trio because selenium (the browser tests) needs it, and the HTTP
+    library under the OpenAI SDK imports trio whenever it is installed: 0.15 to 0.2 s of
+    start-up that a user's install (``pip install review-panel``: no trio) never pays. A
+    folder first on ``PYTHONPATH`` whose ``trio`` cannot be imported makes it behave so."""
+    stub = tmp / "without-trio" / "trio"
+    stub.mkdir(parents=True, exist_ok=True)
+    (stub / "__init__.py").write_text('raise ImportError("trio comes only with selenium")\n')
+    return stub.parent
 
 
 def _child_usage(args: list[str], env: dict[str, str]) -> tuple[float, int]:
