@@ -11,7 +11,8 @@ the generated 10,000-line PR of ``bench/prs.py``:
   costs beyond waiting for the model. The real diff is reviewed three ways: as a local diff,
   as a pull request whose diff GitHub serves, and as one whose diff GitHub refuses (406, so
   the reviewer rebuilds it from the files API).
-- **time to the first model request** from the start of a ``review-panel`` process.
+- **time to the first model request** from the start of a ``review-panel`` process, as
+  installed (without the test-only trio, see ``_without_trio``) and in this environment.
 - **CPU seconds per 1,000 changed lines** (added plus deleted) of a whole ``review-panel
   review`` process at L = 0, imports included.
 - **peak RSS** of a ``review-panel review`` process on a 100,000-line diff.

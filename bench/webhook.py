@@ -12,6 +12,12 @@ and prints:
   once, so ideal = ceil(30 / jobs) x 2 x L; and against the same plus the time the
   deliveries took to send (the last PR cannot have its draft earlier).
 
+- each review's time cut where the work changes hands (``Spans``): the handler, the server's
+  queue, the fetch, the model's two rounds and the rest, and the time to all drafts against
+  the last delivery plus the longest queue wait plus 2 x L (what the deliveries, the queue
+  and the model allow; the rest is ours).
+
+The loopback model keeps connections alive, as hosted and local model servers do.
 Before the burst, ``--warm`` reviews (1) run one at a time, so the burst meets a server that
 has imported the graph and built its clients, as a running service has; the first one's time
 is printed too (``--warm 0`` measures the burst on a cold server).
