@@ -12,8 +12,10 @@ from langchain_openai import ChatOpenAI
 from tests.servers.openai_server import ModelServer, Reply
 
 
-async def _calls(model: ModelServer, stream_after: int, total: int) -> list[str]:
-    llm = ChatOpenAI(model="m", base_url=model.base_url, api_key="k", max_retries=0)
+async def _calls(
+    model: ModelServer, stream_after: int, total: int, llm: ChatOpenAI | None = None
+) -> list[str]:
+    llm = llm or ChatOpenAI(model="m", base_url=model.base_url, api_key="k", max_retries=0)
     answers = []
     for i in range(total):
         if i == stream_after:  # a stream ends by closing its connection
@@ -38,8 +40,12 @@ def test_by_default_every_call_has_its_own_connection() -> None:
 
 
 def test_stop_ends_every_handler_thread_with_idle_connections_open() -> None:
-    before = threading.active_count()
+    before = set(threading.enumerate())
     model = ModelServer(lambda r: Reply.text("ok"), keep_alive=True).start()
-    asyncio.run(_calls(model, stream_after=99, total=3))  # the pool keeps its connection
+    llm = ChatOpenAI(model="m", base_url=model.base_url, api_key="k", max_retries=0)
+    asyncio.run(_calls(model, stream_after=99, total=3, llm=llm))
+    assert model._conns  # held open by llm's pool: a handler thread waits on it
     model.stop()
-    assert threading.active_count() == before
+    assert not model._conns
+    assert set(threading.enumerate()) - before == set()  # no thread of the server is left
+    del llm
