@@ -22,7 +22,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
 
@@ -146,22 +146,28 @@ class DevServer:
         )
 
     def stop(self) -> None:
-        """SIGTERM to the whole process group, SIGKILL if it has not exited in time.
-
-        Signals go only to a group whose leader (our child) is still alive and unreaped, so
-        the group id cannot have been reused by anyone else's processes.
-        """
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=STOP_TIMEOUT)
+        """Stop the whole process group (``stop_group``), then close the log."""
+        stop_group(self.process)
         if self._log_file is not None:
             self._log_file.close()
+
+
+def stop_group(process: subprocess.Popen[Any], timeout: float = STOP_TIMEOUT) -> None:
+    """SIGTERM to the process group ``process`` leads (started with ``start_new_session``),
+    SIGKILL if it has not exited within ``timeout``.
+
+    Signals go only to a group whose leader (our child) is still alive and unreaped, so the
+    group id cannot have been reused by anyone else's processes.
+    """
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=timeout)
 
 
 def _langgraph_executable() -> str:

@@ -9,13 +9,11 @@ talked into it by a diff would write, and the first security call on ``flaky.py`
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import io
 import json
 import os
 import select
-import signal
 import subprocess
 import sys
 import time
@@ -31,6 +29,7 @@ import pytest
 
 from tests.conftest import GITHUB_TOKEN, MODEL_KEY, ROOT
 from tests.integration.conftest import free_port, server_env
+from tests.integration.conftest import stop_group as stop
 from tests.servers.github_server import GitHubServer
 from tests.servers.openai_server import ChatRequest, ModelServer, Reply
 from tests.servers.panel_model import answer, findings_for, which
@@ -151,17 +150,6 @@ def start_inbox(env: dict[str, str], port: int, timeout: float = 30.0) -> Inbox:
             pytest.fail(f"review-panel inbox did not print its link: {process.stderr.read()}")
         line = process.stdout.readline()
     return Inbox(f"http://127.0.0.1:{port}", line.removeprefix("sign in: ").strip(), process, env)
-
-
-def stop(process: subprocess.Popen[str]) -> None:
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 def world(tmp: Path) -> Iterator[World]:
