@@ -37,16 +37,20 @@ class CommitFiles:
             return None
         return (api_url.rstrip("/"), repo.lower(), path, ref.lower())
 
-    def get(self, key: Key) -> tuple[bool, str | None]:
-        """(found, text): ``found`` tells a known missing file (None) from an unknown one."""
+    def get(self, key: Key | None) -> tuple[bool, str | None]:
+        """(found, text): ``found`` tells a known missing file (None) from an unknown one.
+        A None key (a ref that is not a commit SHA) is never found."""
+        if key is None:
+            return False, None
         with self._lock:
             if key not in self._items:
                 return False, None
             self._items.move_to_end(key)
             return True, self._items[key]
 
-    def put(self, key: Key, text: str | None) -> None:
-        if text is not None and len(text) > MAX_CHARS:
+    def put(self, key: Key | None, text: str | None) -> None:
+        """Remember ``text`` (None: no such file) at ``key``; a None key is not kept."""
+        if key is None or (text is not None and len(text) > MAX_CHARS):
             return
         with self._lock:
             self._items[key] = text

@@ -326,7 +326,7 @@ async def read_files(
         for p in paths
     }
     for path, key in keys.items():
-        known, text = files.get(key) if key is not None else (False, None)
+        known, text = files.get(key)
         if known:
             out[path] = text if text is None or len(text.encode()) <= max_bytes else None
     missing = [p for p in paths if p not in out]
@@ -356,12 +356,9 @@ def _read_one(
     try:
         found = _call(f"{source.label} {path}", get)
     except GitHubNotFoundError:
-        if key is not None:
-            files.put(key, None)
-        return None
-    if isinstance(found, list):
-        if key is not None:
-            files.put(key, None)
+        found = None
+    if found is None or isinstance(found, list):  # no such file, or a directory
+        files.put(key, None)
         return None
     if found.size > max_bytes:
         return None
@@ -369,8 +366,7 @@ def _read_one(
         text = bytes(found.decoded_content).decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if key is not None:
-        files.put(key, text)
+    files.put(key, text)
     return text
 
 
