@@ -19,12 +19,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import pytest
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 60.0  # seconds for `langgraph dev` to answer GET /ok
@@ -269,3 +271,10 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     from tests.browser import start_chromium
 
     yield from start_chromium(tmp_path_factory.mktemp("chromium-profile"))
+
+
+@pytest.fixture
+async def sdk(service: DevServer) -> AsyncIterator[LangGraphClient]:
+    """langgraph_sdk's client on the module's ``service`` (a ``langgraph dev`` it starts)."""
+    async with get_client(url=service.url, api_key=None, timeout=60) as client:
+        yield client

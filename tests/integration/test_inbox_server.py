@@ -11,13 +11,12 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
-from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
 from team.threads import thread_id
@@ -64,12 +63,6 @@ def service(langgraph_dev: StartServer, model: ModelServer, github: GitHubServer
     )
     yield server
     server.stop()
-
-
-@pytest.fixture
-async def sdk(service: DevServer) -> AsyncIterator[LangGraphClient]:
-    async with get_client(url=service.url, api_key=None, timeout=60) as client:
-        yield client
 
 
 def bearer(service: DevServer) -> httpx.Client:

@@ -19,10 +19,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
-from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
 from tests.integration.conftest import DevServer, StartServer
@@ -89,12 +88,6 @@ def service(
     )
     yield server
     server.stop()  # before the loopback GitHub and model go away
-
-
-@pytest.fixture
-async def sdk(service: DevServer) -> AsyncIterator[LangGraphClient]:
-    async with get_client(url=service.url, api_key=None, timeout=60) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

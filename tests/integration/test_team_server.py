@@ -14,7 +14,7 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -69,12 +69,6 @@ def service(langgraph_dev: StartServer, model: ModelServer, github: GitHubServer
     server = langgraph_dev(service_env(model, github, GITHUB_TOKEN=TOKEN))
     yield server
     server.stop()  # before the loopback GitHub and model go away
-
-
-@pytest.fixture
-async def sdk(service: DevServer) -> AsyncIterator[LangGraphClient]:
-    async with get_client(url=service.url, api_key=None, timeout=60) as client:
-        yield client
 
 
 class Deliverer:
