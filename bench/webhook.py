@@ -14,8 +14,8 @@ and prints:
 
 - each review's time cut where the work changes hands (``Spans``): the handler, the server's
   queue, the fetch, the model's two rounds and the rest, and the time to all drafts against
-  the last delivery plus the longest queue wait plus 2 x L (what the deliveries, the queue
-  and the model allow; the rest is ours).
+  the latest of each review's delivery plus its own queue wait plus 2 x L (what the
+  deliveries, the queue and the model allow; the rest is ours).
 
 The loopback model keeps connections alive, as hosted and local model servers do.
 Before the burst, ``--warm`` reviews (1) run one at a time, so the burst meets a server that
