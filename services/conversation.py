@@ -31,8 +31,7 @@ class PullNow:
 
 async def pull_now(api_url: str, repo: str, number: int) -> PullNow:
     def read() -> PullNow:
-        g = _client(api_url, repo)
-        try:
+        with _client(api_url, repo) as g:
             r = _call(repo, lambda: g.get_repo(repo))
             pr = _call(f"{repo}#{number}", lambda: r.get_pull(number))
             return PullNow(
@@ -42,8 +41,6 @@ async def pull_now(api_url: str, repo: str, number: int) -> PullNow:
                 draft=bool(pr.draft),
                 state="merged" if pr.merged else str(pr.state),
             )
-        finally:
-            g.close()
 
     return await asyncio.to_thread(read)
 
@@ -52,8 +49,7 @@ async def permission(api_url: str, repo: str, login: str) -> str:
     """admin, write, read or none: ``login``'s permission on ``repo``."""
 
     def read() -> str:
-        g = _client(api_url, repo)
-        try:
+        with _client(api_url, repo) as g:
             _, data = _call(
                 f"{repo} permission of {login}",
                 lambda: g.requester.requestJsonAndCheck(
@@ -61,8 +57,6 @@ async def permission(api_url: str, repo: str, login: str) -> str:
                 ),
             )
             return str(data.get("permission") or "none")
-        finally:
-            g.close()
 
     return await asyncio.to_thread(read)
 
@@ -71,8 +65,7 @@ async def react(api_url: str, repo: str, comment_id: int, content: Reaction) -> 
     """Leave a reaction on a PR conversation comment."""
 
     def post() -> None:
-        g = _client(api_url, repo)
-        try:
+        with _client(api_url, repo) as g:
             _call(
                 f"{repo} reaction",
                 lambda: g.requester.requestJsonAndCheck(
@@ -82,7 +75,5 @@ async def react(api_url: str, repo: str, comment_id: int, content: Reaction) -> 
                 ),
                 retry=False,
             )
-        finally:
-            g.close()
 
     await asyncio.to_thread(post)

@@ -15,10 +15,12 @@ and no message built here contains it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from urllib3.util.retry import Retry
@@ -60,9 +62,17 @@ def _token() -> str:
     return token
 
 
-def _client(api_url: str, repo: str | None = None, *, lazy: bool = False) -> Github:
+@contextlib.contextmanager
+def _client(api_url: str, repo: str | None = None, *, lazy: bool = False) -> Iterator[Github]:
     """A client for calls about ``repo`` (owner/name): a GitHub App's installation token for
     it when an app is configured (``services/github_app.py``), else ``GITHUB_TOKEN``.
+
+    Clients are kept per worker thread, one per (API URL, token, laziness), so the next call
+    from that thread reuses the open connection instead of a TCP and TLS handshake with
+    GitHub each time (and a new connection pool, a millisecond of CPU even on loopback). Per
+    thread, because a PyGithub connection holds the request it is sending: two threads on
+    one client would mix their requests. A new token (an installation's hourly one) gets a
+    new client; the oldest beyond ``_KEPT`` is closed. Tokens stay in this process's memory.
 
     ``lazy``: objects it hands out fetch nothing until a field is read, so
     ``get_repo(name).get_contents(...)`` is one request, not two. Only for calls whose result
@@ -74,15 +84,31 @@ def _client(api_url: str, repo: str | None = None, *, lazy: bool = False) -> Git
     from services.github_app import app_configured, auth_for
 
     auth = auth_for(api_url, repo) if app_configured() else Auth.Token(_token())
-    return Github(
-        base_url=api_url.rstrip("/"),
-        auth=auth,
-        retry=_TRANSIENT,
-        per_page=100,
-        timeout=30,
-        seconds_between_requests=0,  # rate limits are handled by _call, not by sleeping
-        lazy=lazy,
-    )
+    kept: dict[tuple[str, str, bool], Github] = _per_thread.__dict__.setdefault("clients", {})
+    key = (api_url.rstrip("/"), auth.token, lazy)
+    client = kept.pop(key, None)
+    if client is None:
+        client = Github(
+            base_url=key[0],
+            auth=auth,
+            retry=_TRANSIENT,
+            per_page=100,
+            timeout=30,
+            seconds_between_requests=0,  # rate limits are handled by _call, not by sleeping
+            lazy=lazy,
+        )
+    try:
+        yield client
+    except BaseException:
+        client.close()  # its connection may be mid-answer: never hand it out again
+        raise
+    kept[key] = client  # the most recently used last
+    while len(kept) > _KEPT:
+        kept.pop(next(iter(kept))).close()
+
+
+_per_thread = threading.local()
+_KEPT = 4  # clients kept per worker thread: a few repositories' installations, or a token
 
 
 def _transient_retry() -> Retry:
@@ -198,8 +224,7 @@ def _fetch_pull(ref: PullRef, api_url: str) -> tuple[Source, str]:
     # so reading the repository first would cost a request and decide nothing. The pull
     # request is completed inside ``_call``, so GitHub's answer (a 404, a bad token) meets
     # the error mapping, not the first attribute read.
-    g = _client(api_url, f"{ref.owner}/{ref.repo}", lazy=True)
-    try:
+    with _client(api_url, f"{ref.owner}/{ref.repo}", lazy=True) as g:
         repo = g.get_repo(f"{ref.owner}/{ref.repo}")
         pr = _call(ref.label, lambda: repo.get_pull(ref.number).complete())
         source = Source(
@@ -222,8 +247,6 @@ def _fetch_pull(ref: PullRef, api_url: str) -> tuple[Source, str]:
         text, not_reviewed = _diff(g, pr, ref.label)
         source.not_reviewed = not_reviewed
         return source, text
-    finally:
-        g.close()
 
 
 def _diff(g: Github, pr: PullRequest, label: str) -> tuple[str, dict[str, str]]:
@@ -288,12 +311,9 @@ async def head_now(source: Source) -> str:
     """The PR's head commit now (to tell a person when it moved since the review)."""
 
     def read() -> str:
-        g = _client(str(source.api_url), f"{source.owner}/{source.repo}")
-        try:
+        with _client(str(source.api_url), f"{source.owner}/{source.repo}") as g:
             repo = _call(source.label, lambda: g.get_repo(f"{source.owner}/{source.repo}"))
             return str(_call(source.label, lambda: repo.get_pull(int(source.number or 0))).head.sha)
-        finally:
-            g.close()
 
     return await asyncio.to_thread(read)
 
@@ -332,13 +352,10 @@ async def read_files(
     missing = [p for p in paths if p not in out]
 
     def read() -> None:
-        g = _client(str(source.api_url), f"{source.owner}/{source.repo}", lazy=True)
-        try:
+        with _client(str(source.api_url), f"{source.owner}/{source.repo}", lazy=True) as g:
             repo = _call(source.label, lambda: g.get_repo(f"{source.owner}/{source.repo}"))
             for path in missing:
                 out[path] = _read_one(source, repo, path, ref, max_bytes, keys[path])
-        finally:
-            g.close()
 
     if missing:
         await asyncio.to_thread(read)
@@ -385,8 +402,7 @@ def _existing(pr: PullRequest, thread_id: str, digest: str, me: str) -> Any:
 
 
 def _publish(source: Source, approved: ApprovedReview, thread_id: str) -> PostResult:
-    g = _client(str(source.api_url), f"{source.owner}/{source.repo}")
-    try:
+    with _client(str(source.api_url), f"{source.owner}/{source.repo}") as g:
         repo = _call(source.label, lambda: g.get_repo(f"{source.owner}/{source.repo}"))
         pr = _call(source.label, lambda: repo.get_pull(int(source.number or 0)))
         me = _call("the authenticated user", lambda: g.get_user().login)
@@ -454,8 +470,6 @@ def _publish(source: Source, approved: ApprovedReview, thread_id: str) -> PostRe
             moved_to_body=moved,
             notes=notes,
         )
-    finally:
-        g.close()
 
 
 def _with_comments_in_body(approved: ApprovedReview, thread_id: str) -> str:
@@ -494,10 +508,7 @@ async def rate_limit(context: Context) -> tuple[int, int, str]:
 
 
 def _rate_limit(api_url: str) -> tuple[int, int, str]:
-    g = _client(api_url)
-    try:
+    with _client(api_url) as g:
         core = _call("GitHub", g.get_rate_limit, retry=False).resources.core
         reset = time.strftime("%H:%M", time.localtime(core.reset.timestamp()))
         return int(core.remaining), int(core.limit), reset
-    finally:
-        g.close()

@@ -32,8 +32,7 @@ async def since(source: Source, earlier: str) -> tuple[str | None, str]:
 
     def read() -> tuple[str | None, str]:
         repo = f"{source.owner}/{source.repo}"
-        g = _client(str(source.api_url), repo)
-        try:
+        with _client(str(source.api_url), repo) as g:
             if earlier == source.head_sha:
                 return None, f"this head ({earlier[:12]}) was reviewed before: full review"
             url = f"/repos/{repo}/compare/{earlier}...{source.head_sha}"
@@ -54,8 +53,6 @@ async def since(source: Source, earlier: str) -> tuple[str | None, str]:
                 f"incremental review: only the changes since {earlier[:12]}, which was reviewed "
                 "before"
             )
-        finally:
-            g.close()
 
     return await asyncio.to_thread(read)
 
@@ -65,15 +62,12 @@ async def posted(source: Source) -> list[PostedKey]:
 
     def read() -> list[PostedKey]:
         repo = f"{source.owner}/{source.repo}"
-        g = _client(str(source.api_url), repo)
-        try:
+        with _client(str(source.api_url), repo) as g:
             r = _call(repo, lambda: g.get_repo(repo))
             pr = _call(source.label, lambda: r.get_pull(int(source.number or 0)))
             return _call(
                 f"{source.label} comments", lambda: [_posted_key(c) for c in pr.get_comments()]
             )
-        finally:
-            g.close()
 
     return [k for k in await asyncio.to_thread(read) if k]
 

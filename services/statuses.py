@@ -36,8 +36,7 @@ async def set_status(
     """Set the ``review-panel`` status of ``sha`` in ``repo`` (owner/name)."""
 
     def post() -> None:
-        g = _client(api_url, repo)
-        try:
+        with _client(api_url, repo) as g:
             body: dict[str, str] = {
                 "state": state,
                 "description": fit(description),
@@ -51,7 +50,5 @@ async def set_status(
                     "POST", f"/repos/{repo}/statuses/{sha}", input=body
                 ),
             )
-        finally:
-            g.close()
 
     await asyncio.to_thread(post)

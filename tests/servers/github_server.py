@@ -287,6 +287,7 @@ class GitHubServer(OAuthEndpoints, TeamEndpoints):
         self._used, self._reset = 0, int(time.time()) + 3600
         self._ids = itertools.count(1001)
         self._conns: set[socket.socket] = set()
+        self.connections = 0  # connections clients have opened, all told (keep-alive reuse)
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._init_team()
@@ -455,6 +456,7 @@ class GitHubServer(OAuthEndpoints, TeamEndpoints):
     def _track(self, conn: socket.socket, *, add: bool) -> None:
         with self._lock:
             (self._conns.add if add else self._conns.discard)(conn)
+            self.connections += add
 
     def _take_fault(self, request: RecordedRequest) -> _Fault | None:
         for fault in self._faults:
