@@ -94,7 +94,10 @@ def _client(api_url: str, repo: str | None = None, *, lazy: bool = False) -> Ite
             retry=_TRANSIENT,
             per_page=100,
             timeout=30,
-            seconds_between_requests=0,  # rate limits are handled by _call, not by sleeping
+            # Rate limits are handled by _call (retry-after, reset), not by sleeping. PyGithub
+            # would also space a client's writes a second apart: a kept client's second status.
+            seconds_between_requests=0,
+            seconds_between_writes=0,
             lazy=lazy,
         )
     try:
