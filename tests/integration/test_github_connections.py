@@ -71,6 +71,30 @@ async def test_calls_from_one_thread_share_a_connection_and_another_thread_has_i
     assert github_server.connections == 3  # a PyGithub connection is never shared by threads
 
 
+async def test_a_kept_client_never_waits_between_writes(
+    source: Source, github_server: GitHubServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PyGithub spaces one client's writes a second apart unless told not to: a kept client
+    would make a thread's second status wait. Rate limits are ``_call``'s to honour."""
+    import github.Requester
+
+    waits: list[float] = []
+    sleep = github.Requester.time.sleep  # the time module's: patched for every caller
+
+    def recorded(seconds: float) -> None:
+        if seconds >= 0.5:  # PyGithub's spacing; other threads' short polls go on as ever
+            waits.append(seconds)
+        else:
+            sleep(seconds)
+
+    monkeypatch.setattr(github.Requester.time, "sleep", recorded)
+    one_thread()
+    for n in range(3):
+        await status(source, f"draft {n}")
+    assert github_server.connections == 1
+    assert waits == []
+
+
 async def test_a_client_whose_call_failed_is_not_used_again(
     source: Source, github_server: GitHubServer
 ) -> None:
