@@ -315,7 +315,42 @@ def startup(repeat: int) -> list[Row]:
                     installed > target,
                 )
             )
+        floor = _import_floor(env, repeat, without_trio)
+        rows.append(
+            Row(
+                "start-up floor: a process that only imports what a first model request needs "
+                "(LangGraph, langchain-openai, the SQLite saver; collector off, as installed)",
+                f"{floor:.2f} s",
+                "",
+                "reported",
+            )
+        )
     return rows
+
+
+# The third-party imports no review can start a model call without (graph.workflow needs
+# LangGraph; the first call, langchain-openai and with it the OpenAI SDK; the CLI's threads,
+# the SQLite saver), loaded as open_session loads them: with the cyclic collector off.
+_FLOOR = (
+    "import gc; gc.disable(); "
+    "import langgraph.graph, langchain_openai, langgraph.checkpoint.sqlite.aio"
+)
+
+
+def _import_floor(env: dict[str, str], repeat: int, first_on_path: Path) -> float:
+    """Wall time of a process that does nothing but ``_FLOOR``: what start-up cannot go below
+    while the review is a LangGraph run calling the model through langchain-openai."""
+    runs = []
+    for _ in range(repeat):
+        started = time.monotonic()
+        subprocess.run(
+            [sys.executable, "-c", _FLOOR],
+            env=code_env(env, first_on_path),
+            cwd=CODE,
+            check=True,
+        )
+        runs.append(time.monotonic() - started)
+    return statistics.median(runs)
 
 
 def _median_first(
