@@ -72,9 +72,13 @@ def cpu_seconds(pgid: int) -> float:
 
 
 def start_server(
-    env: dict[str, str], jobs: int, workdir: Path, allow_blocking: bool = False
+    env: dict[str, str],
+    jobs: int,
+    workdir: Path,
+    allow_blocking: bool = False,
+    config_file: Path = ROOT / "langgraph.json",
 ) -> tuple[subprocess.Popen[bytes], str]:
-    config = hermetic_config(ROOT / "langgraph.json", workdir)
+    config = hermetic_config(config_file, workdir)
     port = free_port()
     log = open(workdir / "server.log", "wb")  # noqa: SIM115  (closed with the process)
     command = [
