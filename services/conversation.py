@@ -12,7 +12,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Literal
 
-from services.github import _call, _client
+from services.github_client import call, client
 
 DECIDERS = ("admin", "write")
 Reaction = Literal["+1", "-1", "eyes"]
@@ -31,9 +31,9 @@ class PullNow:
 
 async def pull_now(api_url: str, repo: str, number: int) -> PullNow:
     def read() -> PullNow:
-        with _client(api_url, repo) as g:
-            r = _call(repo, lambda: g.get_repo(repo))
-            pr = _call(f"{repo}#{number}", lambda: r.get_pull(number))
+        with client(api_url, repo) as g:
+            r = call(repo, lambda: g.get_repo(repo))
+            pr = call(f"{repo}#{number}", lambda: r.get_pull(number))
             return PullNow(
                 head_sha=pr.head.sha,
                 base_sha=pr.base.sha,
@@ -49,8 +49,8 @@ async def permission(api_url: str, repo: str, login: str) -> str:
     """admin, write, read or none: ``login``'s permission on ``repo``."""
 
     def read() -> str:
-        with _client(api_url, repo) as g:
-            _, data = _call(
+        with client(api_url, repo) as g:
+            _, data = call(
                 f"{repo} permission of {login}",
                 lambda: g.requester.requestJsonAndCheck(
                     "GET", f"/repos/{repo}/collaborators/{login}/permission"
@@ -65,8 +65,8 @@ async def react(api_url: str, repo: str, comment_id: int, content: Reaction) -> 
     """Leave a reaction on a PR conversation comment."""
 
     def post() -> None:
-        with _client(api_url, repo) as g:
-            _call(
+        with client(api_url, repo) as g:
+            call(
                 f"{repo} reaction",
                 lambda: g.requester.requestJsonAndCheck(
                     "POST",

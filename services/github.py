@@ -1,41 +1,23 @@
 """GitHub through PyGithub: read a pull request and its diff, publish a review exactly once.
 
-PyGithub is synchronous, so every call runs in a worker thread (LangGraph's server rejects
-blocking calls inside async nodes). Its default retry is replaced: it would re-send a review
-POST whose response was lost (posting twice) and wait out rate limits without a cap. The
-client gets a urllib3 ``Retry`` that repeats a read once after a 5xx or a dropped connection;
-rate limits are waited out here within a bounded wait that honours ``retry-after`` and
-``x-ratelimit-reset``; a write is only repeated after checking that it did not land.
-
-The token is read from ``GITHUB_TOKEN`` at the moment of the call, or is a GitHub App's
-installation token for the repository (``services/github_app.py``); it never enters state,
-and no message built here contains it.
+Every request goes through ``services.github_client`` (a client kept per worker thread, a
+retry for reads only, rate limits waited out within a bound, errors translated to ours). A
+review POST whose answer was lost is never sent again blindly: ``_publish`` first looks for
+the review it may have posted.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
-import os
-import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar, cast
-
-from urllib3.util.retry import Retry
+from typing import TYPE_CHECKING, Any, cast
 
 from graph.contracts import ApprovedReview, PostResult, Source
-from graph.errors import (
-    GitHubAuthError,
-    GitHubError,
-    GitHubNetworkError,
-    GitHubNotFoundError,
-    GitHubPostError,
-    GitHubRateLimitError,
-)
+from graph.errors import GitHubError, GitHubNetworkError, GitHubNotFoundError, GitHubPostError
 from services import body as bodies
 from services import render
+from services.github_client import call, client
 from services.pullref import PullRef
 
 if TYPE_CHECKING:
@@ -45,173 +27,10 @@ if TYPE_CHECKING:
     from graph.context import Context
     from services.at_commit import Key
 
-T = TypeVar("T")
 CONTENTS_MAX_BYTES = 1024 * 1024  # the contents API's own limit for a file's text
 
 DIFF_MEDIA_TYPE = "application/vnd.github.v3.diff"
 MAX_FILES = 3000  # GitHub lists at most this many files of a PR
-
-
-def _token() -> str:
-    token = os.environ.get("GITHUB_TOKEN", "").strip()
-    if not token:
-        raise GitHubAuthError(
-            "GITHUB_TOKEN is not set: create a token that can read pull requests and write "
-            "reviews, and export it"
-        )
-    return token
-
-
-@contextlib.contextmanager
-def _client(api_url: str, repo: str | None = None, *, lazy: bool = False) -> Iterator[Github]:
-    """A client for calls about ``repo`` (owner/name): a GitHub App's installation token for
-    it when an app is configured (``services/github_app.py``), else ``GITHUB_TOKEN``.
-
-    Clients are kept per worker thread, one per (API URL, token, laziness), so the next call
-    from that thread reuses the open connection instead of a TCP and TLS handshake with
-    GitHub each time (and a new connection pool, a millisecond of CPU even on loopback). Per
-    thread, because a PyGithub connection holds the request it is sending: two threads on
-    one client would mix their requests. A new token (an installation's hourly one) gets a
-    new client; the oldest beyond ``_KEPT`` is closed. Tokens stay in this process's memory.
-
-    ``lazy``: objects it hands out fetch nothing until a field is read, so
-    ``get_repo(name).get_contents(...)`` is one request, not two. Only for calls whose result
-    comes from a request of their own (file contents), or that complete the object inside
-    ``_call``: a lazy pull request would otherwise fetch its fields outside it, where a
-    failure is not translated."""
-    from github import Auth, Github
-
-    from services.github_app import app_configured, auth_for
-
-    auth = auth_for(api_url, repo) if app_configured() else Auth.Token(_token())
-    kept: dict[tuple[str, str, bool], Github] = _per_thread.__dict__.setdefault("clients", {})
-    key = (api_url.rstrip("/"), auth.token, lazy)
-    client = kept.pop(key, None)
-    if client is None:
-        client = Github(
-            base_url=key[0],
-            auth=auth,
-            retry=_TRANSIENT,
-            per_page=100,
-            timeout=30,
-            # Rate limits are handled by _call (retry-after, reset), not by sleeping. PyGithub
-            # would also space a client's writes a second apart: a kept client's second status.
-            seconds_between_requests=0,
-            seconds_between_writes=0,
-            lazy=lazy,
-        )
-    try:
-        yield client
-    except BaseException:
-        client.close()  # its connection may be mid-answer: never hand it out again
-        raise
-    kept[key] = client  # the most recently used last
-    while len(kept) > _KEPT:
-        kept.pop(next(iter(kept))).close()
-
-
-_per_thread = threading.local()
-_KEPT = 4  # clients kept per worker thread: a few repositories' installations, or a token
-
-
-def _transient_retry() -> Retry:
-    """One more try for a read that met a 5xx or a dropped connection; never for a write.
-
-    Rate limits are not retried by urllib3: it would wait out any ``retry-after`` with no
-    bound. ``_call`` waits for them within ``REVIEW_PANEL_GITHUB_MAX_WAIT`` instead.
-    """
-    return Retry(
-        total=1,
-        status_forcelist=(500, 502, 503, 504),
-        allowed_methods=frozenset({"GET", "HEAD"}),  # a POST may have landed: never resent
-        respect_retry_after_header=False,
-        raise_on_status=False,  # the last answer reaches PyGithub, which names its status
-    )
-
-
-_TRANSIENT = _transient_retry()
-
-
-def _max_wait() -> float:
-    # Validated like every setting: a value that does not parse is an error, never ignored.
-    from graph.context import github_max_wait
-
-    return github_max_wait()
-
-
-def _retry_after(exc: Any) -> float | None:
-    """Seconds GitHub asks us to wait, from ``retry-after`` or ``x-ratelimit-reset``."""
-    headers = {k.lower(): v for k, v in (getattr(exc, "headers", None) or {}).items()}
-    if "retry-after" in headers:
-        try:
-            return max(0.0, float(headers["retry-after"]))
-        except ValueError:
-            return None
-    if headers.get("x-ratelimit-remaining") == "0" and "x-ratelimit-reset" in headers:
-        try:
-            return max(0.0, float(headers["x-ratelimit-reset"]) - time.time())
-        except ValueError:
-            return None
-    return None
-
-
-def _call(what: str, fn: Callable[[], T], *, retry: bool = True) -> T:
-    """Run one PyGithub call, translating its failures into our errors.
-
-    Reads (``retry=True``) are retried on rate limits within the bounded wait; a 5xx or a
-    dropped connection on a read was already retried once by the client (``_TRANSIENT``).
-    Writes are never retried.
-    """
-    import requests
-    from github import (
-        BadCredentialsException,
-        GithubException,
-        RateLimitExceededException,
-        UnknownObjectException,
-    )
-
-    deadline = time.monotonic() + _max_wait()
-    while True:
-        try:
-            return fn()
-        except BadCredentialsException:
-            raise GitHubAuthError(
-                "GitHub rejected the token (401 Bad credentials): check GITHUB_TOKEN"
-            ) from None
-        except UnknownObjectException:
-            raise GitHubNotFoundError(
-                f"{what}: not found (404): check the name, or that GITHUB_TOKEN can see it"
-            ) from None
-        except (RateLimitExceededException, GithubException) as exc:
-            status = getattr(exc, "status", 0)
-            limited = isinstance(exc, RateLimitExceededException) or status == 429
-            if limited:
-                wait = _retry_after(exc)
-                wait = 60.0 if wait is None else wait
-                if retry and time.monotonic() + wait <= deadline:
-                    time.sleep(wait)
-                    continue
-                retry_at = time.time() + wait
-                raise GitHubRateLimitError(
-                    f"{what}: GitHub rate limit; try again after "
-                    f"{time.strftime('%H:%M:%S', time.localtime(retry_at))} "
-                    f"(in {int(wait)}s)",
-                    retry_at=retry_at,
-                ) from None
-            raise _status_error(what, exc) from None
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise GitHubNetworkError(
-                f"{what}: cannot reach GitHub ({type(exc).__name__}); check the network "
-                "and GITHUB_API_URL"
-            ) from None
-
-
-def _status_error(what: str, exc: Any) -> GitHubError:
-    data = getattr(exc, "data", None) or {}
-    message = data.get("message", "") if isinstance(data, dict) else str(data)
-    errors = data.get("errors") if isinstance(data, dict) else None
-    detail = f" ({'; '.join(map(str, errors))})" if errors else ""
-    return GitHubError(f"{what}: GitHub answered {exc.status}: {message}{detail}", exc.status)
 
 
 # --- fetch ----------------------------------------------------------------------------------
@@ -225,11 +44,11 @@ async def fetch_pull(ref: PullRef, context: Context) -> tuple[Source, str]:
 def _fetch_pull(ref: PullRef, api_url: str) -> tuple[Source, str]:
     # Lazy: the pull request's own read says whether the repository exists (404 for both),
     # so reading the repository first would cost a request and decide nothing. The pull
-    # request is completed inside ``_call``, so GitHub's answer (a 404, a bad token) meets
+    # request is completed inside ``call``, so GitHub's answer (a 404, a bad token) meets
     # the error mapping, not the first attribute read.
-    with _client(api_url, f"{ref.owner}/{ref.repo}", lazy=True) as g:
+    with client(api_url, f"{ref.owner}/{ref.repo}", lazy=True) as g:
         repo = g.get_repo(f"{ref.owner}/{ref.repo}")
-        pr = _call(ref.label, lambda: repo.get_pull(ref.number).complete())
+        pr = call(ref.label, lambda: repo.get_pull(ref.number).complete())
         source = Source(
             kind="github",
             label=ref.label,
@@ -266,7 +85,7 @@ def _diff(g: Github, pr: PullRequest, label: str) -> tuple[str, dict[str, str]]:
             raise
         return str(data["data"])
 
-    text = _call(f"{label} diff", get)
+    text = call(f"{label} diff", get)
     if text is None:
         return _diff_from_files(pr, label)
     return text, {}
@@ -296,7 +115,7 @@ def _diff_from_files(pr: PullRequest, label: str) -> tuple[str, dict[str, str]]:
                 f"--- {source}\n+++ {target}\n{body}"
             )
 
-    _call(f"{label} files", collect)
+    call(f"{label} files", collect)
     if pr.changed_files and pr.changed_files > MAX_FILES:
         not_reviewed["(more files)"] = f"GitHub lists only the first {MAX_FILES} files"
     return "".join(parts), not_reviewed
@@ -314,9 +133,9 @@ async def head_now(source: Source) -> str:
     """The PR's head commit now (to tell a person when it moved since the review)."""
 
     def read() -> str:
-        with _client(str(source.api_url), f"{source.owner}/{source.repo}") as g:
-            repo = _call(source.label, lambda: g.get_repo(f"{source.owner}/{source.repo}"))
-            return str(_call(source.label, lambda: repo.get_pull(int(source.number or 0))).head.sha)
+        with client(str(source.api_url), f"{source.owner}/{source.repo}") as g:
+            repo = call(source.label, lambda: g.get_repo(f"{source.owner}/{source.repo}"))
+            return str(call(source.label, lambda: repo.get_pull(int(source.number or 0))).head.sha)
 
     return await asyncio.to_thread(read)
 
@@ -355,8 +174,8 @@ async def read_files(
     missing = [p for p in paths if p not in out]
 
     def read() -> None:
-        with _client(str(source.api_url), f"{source.owner}/{source.repo}", lazy=True) as g:
-            repo = _call(source.label, lambda: g.get_repo(f"{source.owner}/{source.repo}"))
+        with client(str(source.api_url), f"{source.owner}/{source.repo}", lazy=True) as g:
+            repo = call(source.label, lambda: g.get_repo(f"{source.owner}/{source.repo}"))
             for path in missing:
                 out[path] = _read_one(source, repo, path, ref, max_bytes, keys[path])
 
@@ -374,7 +193,7 @@ def _read_one(
 
     get = functools.partial(repo.get_contents, path, ref)
     try:
-        found = _call(f"{source.label} {path}", get)
+        found = call(f"{source.label} {path}", get)
     except GitHubNotFoundError:
         found = None
     if found is None or isinstance(found, list):  # no such file, or a directory
@@ -405,12 +224,12 @@ def _existing(pr: PullRequest, thread_id: str, digest: str, me: str) -> Any:
 
 
 def _publish(source: Source, approved: ApprovedReview, thread_id: str) -> PostResult:
-    with _client(str(source.api_url), f"{source.owner}/{source.repo}") as g:
-        repo = _call(source.label, lambda: g.get_repo(f"{source.owner}/{source.repo}"))
-        pr = _call(source.label, lambda: repo.get_pull(int(source.number or 0)))
-        me = _call("the authenticated user", lambda: g.get_user().login)
+    with client(str(source.api_url), f"{source.owner}/{source.repo}") as g:
+        repo = call(source.label, lambda: g.get_repo(f"{source.owner}/{source.repo}"))
+        pr = call(source.label, lambda: repo.get_pull(int(source.number or 0)))
+        me = call("the authenticated user", lambda: g.get_user().login)
         digest = approved.digest
-        found = _call(f"{source.label} reviews", lambda: _existing(pr, thread_id, digest, me))
+        found = call(f"{source.label} reviews", lambda: _existing(pr, thread_id, digest, me))
         if found is not None:
             return PostResult(
                 destination="github",
@@ -420,7 +239,7 @@ def _publish(source: Source, approved: ApprovedReview, thread_id: str) -> PostRe
                 already_posted=True,
                 notes=["this thread's review was already on GitHub; nothing posted again"],
             )
-        commit = _call(source.label, lambda: repo.get_commit(str(source.head_sha)))
+        commit = call(source.label, lambda: repo.get_commit(str(source.head_sha)))
         body = _checked(f"{approved.body}\n\n{render.marker(thread_id, approved.digest)}")
         comments = approved.github_comments()
 
@@ -435,7 +254,7 @@ def _publish(source: Source, approved: ApprovedReview, thread_id: str) -> PostRe
         moved: list[str] = []
         notes: list[str] = []
         try:
-            review = _call(f"{source.label} review", lambda: create(comments, body), retry=False)
+            review = call(f"{source.label} review", lambda: create(comments, body), retry=False)
         except GitHubError as exc:
             status = exc.status
             if status == 422 and comments and "too long" not in str(exc).lower():
@@ -448,16 +267,16 @@ def _publish(source: Source, approved: ApprovedReview, thread_id: str) -> PostRe
                     f"{render.marker(thread_id, approved.digest)}"
                 )
                 try:
-                    review = _call(f"{source.label} review", lambda: create([], text), retry=False)
+                    review = call(f"{source.label} review", lambda: create([], text), retry=False)
                 except GitHubError as again:
                     raise GitHubPostError(str(again), again.status) from None
             elif isinstance(exc, GitHubNetworkError) or (status or 0) >= 500:
                 # The POST may have landed with its response lost: look before sending again.
-                landed = _call(
+                landed = call(
                     f"{source.label} reviews", lambda: _existing(pr, thread_id, digest, me)
                 )
                 if landed is None:
-                    review = _call(
+                    review = call(
                         f"{source.label} review", lambda: create(comments, body), retry=False
                     )
                 else:
@@ -511,7 +330,7 @@ async def rate_limit(context: Context) -> tuple[int, int, str]:
 
 
 def _rate_limit(api_url: str) -> tuple[int, int, str]:
-    with _client(api_url) as g:
-        core = _call("GitHub", g.get_rate_limit, retry=False).resources.core
+    with client(api_url) as g:
+        core = call("GitHub", g.get_rate_limit, retry=False).resources.core
         reset = time.strftime("%H:%M", time.localtime(core.reset.timestamp()))
         return int(core.remaining), int(core.limit), reset

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from graph.errors import GitHubAuthError
-from services.github import _call
+from services.github_client import call
 
 
 def authorize_url(api_url: str, client_id: str, redirect_uri: str, state: str) -> str:
@@ -52,6 +52,6 @@ def _login(api_url: str, token: str) -> str:
 
     g = Github(base_url=api_url.rstrip("/"), auth=Auth.Token(token), retry=None, timeout=30)
     try:
-        return str(_call("who is signing in", lambda: g.get_user().login))
+        return str(call("who is signing in", lambda: g.get_user().login))
     except GitHubAuthError:
         raise GitHubAuthError("GitHub did not accept that sign-in token") from None

@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from graph.contracts import ReviewComment, Source
-from services.github import DIFF_MEDIA_TYPE, _call, _client
+from services.github import DIFF_MEDIA_TYPE
+from services.github_client import call, client
 
 OURS = "<sub>review-panel · "  # the footer of every inline comment review-panel writes
 _CATEGORY = re.compile(r"^\*\*[A-Z]+ · (?P<category>.+?)\*\*")
@@ -32,18 +33,18 @@ async def since(source: Source, earlier: str) -> tuple[str | None, str]:
 
     def read() -> tuple[str | None, str]:
         repo = f"{source.owner}/{source.repo}"
-        with _client(str(source.api_url), repo) as g:
+        with client(str(source.api_url), repo) as g:
             if earlier == source.head_sha:
                 return None, f"this head ({earlier[:12]}) was reviewed before: full review"
             url = f"/repos/{repo}/compare/{earlier}...{source.head_sha}"
-            _, data = _call(f"{repo} compare", lambda: g.requester.requestJsonAndCheck("GET", url))
+            _, data = call(f"{repo} compare", lambda: g.requester.requestJsonAndCheck("GET", url))
             status = data.get("status")
             if status != "ahead":
                 return None, (
                     f"the earlier reviewed head {earlier[:12]} is not an ancestor of "
                     f"{str(source.head_sha)[:12]} ({status}, a force-push?): full review"
                 )
-            _, diff = _call(
+            _, diff = call(
                 f"{repo} compare diff",
                 lambda: g.requester.requestJsonAndCheck(
                     "GET", url, headers={"Accept": DIFF_MEDIA_TYPE}
@@ -62,10 +63,10 @@ async def posted(source: Source) -> list[PostedKey]:
 
     def read() -> list[PostedKey]:
         repo = f"{source.owner}/{source.repo}"
-        with _client(str(source.api_url), repo) as g:
-            r = _call(repo, lambda: g.get_repo(repo))
-            pr = _call(source.label, lambda: r.get_pull(int(source.number or 0)))
-            return _call(
+        with client(str(source.api_url), repo) as g:
+            r = call(repo, lambda: g.get_repo(repo))
+            pr = call(source.label, lambda: r.get_pull(int(source.number or 0)))
+            return call(
                 f"{source.label} comments", lambda: [_posted_key(c) for c in pr.get_comments()]
             )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Literal
 
-from services.github import _call, _client
+from services.github_client import call, client
 from services.secrets import without_urls
 
 CONTEXT = "review-panel"
@@ -36,7 +36,7 @@ async def set_status(
     """Set the ``review-panel`` status of ``sha`` in ``repo`` (owner/name)."""
 
     def post() -> None:
-        with _client(api_url, repo) as g:
+        with client(api_url, repo) as g:
             body: dict[str, str] = {
                 "state": state,
                 "description": fit(description),
@@ -44,7 +44,7 @@ async def set_status(
             }
             if target_url:
                 body["target_url"] = target_url
-            _call(
+            call(
                 f"{repo} status",
                 lambda: g.requester.requestJsonAndCheck(
                     "POST", f"/repos/{repo}/statuses/{sha}", input=body

@@ -1,4 +1,4 @@
-"""GitHub calls from one worker thread share a connection (``services.github._client``).
+"""GitHub calls from one worker thread share a connection (``services.github_client.client``).
 
 Against api.github.com every new connection is a TCP and a TLS handshake; a team service
 makes several calls a review (statuses, the pull request, files). The loopback GitHub server
