@@ -18,7 +18,6 @@ from graph.contracts import ModelFinding, Side
 _FILE = re.compile(r'^### file (".*") \((?P<status>added|modified|renamed|deleted|binary)\)')
 _CONTEXT = re.compile(r'^### context (".*?") \(')  # services.widen: code around the hunks
 NEARBY = 20  # lines around a hunk a model may plausibly cite (a signature just above, say)
-_ROW = re.compile(r"^(?P<new>[ \d]{6}) (?P<old>[ \d]{6}) (?P<marker>[+\- \\:]) ?(?P<code>.*)$")
 
 
 @dataclass
@@ -75,27 +74,46 @@ class Shown:
 
 
 def read(text: str) -> Shown:
+    """What ``text`` (a rendered chunk) showed, per file and side.
+
+    Rows are split where the renderer joined them, at newlines only: a line of the diff
+    that holds another line break (U+2028, a lone carriage return) stays one row, so the
+    diff's own text can neither add lines that were never shown nor fail the reading. Rows
+    are read by their fixed columns (``tests/unit/test_citations.py`` holds this against
+    the regular expression it replaced, on random text).
+    """
     shown = Shown()
     path: str | None = None
-    for row in text.splitlines():
-        around = _CONTEXT.match(row)
-        if around:
-            path = json.loads(around.group(1))
+    for row in text.split("\n"):  # the renderer's rows; a row's code may hold U+2028 or \r
+        if row.startswith("### "):
+            header = _CONTEXT.match(row) or _FILE.match(row)
+            if header:
+                path = json.loads(header.group(1))
+                if header.re is _FILE and header["status"] == "added":
+                    shown.new_files.add(path)
             continue
-        header = _FILE.match(row)
-        if header:
-            path = json.loads(header.group(1))
-            if header["status"] == "added":
-                shown.new_files.add(path)
+        cells = _cells(row) if path is not None else None
+        if cells is None:
             continue
-        m = _ROW.match(row)
-        if not m or path is None:
-            continue
-        new, old = m["new"].strip(), m["old"].strip()
+        new, old, marker, code = cells
         if new:
-            shown.right.setdefault(path, set()).add(int(new))
+            shown.right.setdefault(path, set()).add(int(new))  # type: ignore[arg-type]
         if old:
-            shown.left.setdefault(path, set()).add(int(old))
-        if m["marker"] == "+" and new:
-            shown.added.setdefault(path, {})[int(new)] = m["code"]
+            shown.left.setdefault(path, set()).add(int(old))  # type: ignore[arg-type]
+        if marker == "+" and new:
+            shown.added.setdefault(path, {})[int(new)] = code  # type: ignore[arg-type]
     return shown
+
+
+_MARKERS = frozenset("+- \\:")
+
+
+def _cells(row: str) -> tuple[str, str, str, str] | None:
+    """A row ``NNNNNN OOOOOO M code`` (line numbers in six columns) as its new and old line
+    numbers ('' where blank), marker and code; None for anything else."""
+    if len(row) < 15 or row[6] != " " or row[13] != " " or row[14] not in _MARKERS:
+        return None
+    new, old = row[:6].strip(" "), row[7:13].strip(" ")
+    if (new and not new.isdecimal()) or (old and not old.isdecimal()):
+        return None  # not digits, or digits with a space between: no number of ours
+    return new, old, row[14], row[16:] if row[15:16] == " " else row[15:]
