@@ -31,6 +31,7 @@ CONTENTS_MAX_BYTES = 1024 * 1024  # the contents API's own limit for a file's te
 
 DIFF_MEDIA_TYPE = "application/vnd.github.v3.diff"
 MAX_FILES = 3000  # GitHub lists at most this many files of a PR
+READS_AT_ONCE = 8  # contents requests in flight for one read_files (GitHub allows 100)
 
 
 # --- fetch ----------------------------------------------------------------------------------
@@ -153,12 +154,15 @@ async def read_file(source: Source, path: str, ref: str) -> str | None:
 async def read_files(
     source: Source, paths: list[str], ref: str, max_bytes: int
 ) -> dict[str, str | None]:
-    """The text of each of ``paths`` at commit ``ref``: one contents request per file.
+    """The text of each of ``paths`` at commit ``ref``: one contents request per file,
+    ``READS_AT_ONCE`` of them in flight (each in a worker thread with its own client).
 
     A file that is missing, a directory, larger than ``max_bytes`` or not UTF-8 maps to None.
     Used to show the code around a hunk (at the PR's head) to the specialists, and for the
     guidelines at the base. Files at a commit SHA are read once per process
-    (``services.at_commit``): PRs on the same base share their guidelines' reads.
+    (``services.at_commit``): PRs on the same base share their guidelines' reads. One after
+    another, the up to 40 files of a large PR's context cost 40 round trips to GitHub (4 to
+    10 s) before any specialist starts.
     """
     from services.at_commit import CommitFiles, files
 
@@ -173,14 +177,18 @@ async def read_files(
             out[path] = text if text is None or len(text.encode()) <= max_bytes else None
     missing = [p for p in paths if p not in out]
 
-    def read() -> None:
+    def read(path: str) -> str | None:
         with client(str(source.api_url), f"{source.owner}/{source.repo}", lazy=True) as g:
             repo = call(source.label, lambda: g.get_repo(f"{source.owner}/{source.repo}"))
-            for path in missing:
-                out[path] = _read_one(source, repo, path, ref, max_bytes, keys[path])
+            return _read_one(source, repo, path, ref, max_bytes, keys[path])
 
-    if missing:
-        await asyncio.to_thread(read)
+    gate = asyncio.Semaphore(READS_AT_ONCE)
+
+    async def one(path: str) -> None:
+        async with gate:
+            out[path] = await asyncio.to_thread(read, path)
+
+    await asyncio.gather(*(one(p) for p in missing))
     return {p: out[p] for p in paths}
 
 

@@ -89,3 +89,18 @@ async def test_a_settings_file_that_is_not_utf8_reads_as_none_not_as_a_crash(
 ) -> None:
     github_server.add_file("octo", "demo", BASE, "latin1.yaml", b"caf\xe9: true\n")
     assert await read_file(source, "latin1.yaml", BASE) is None
+
+
+async def test_the_files_of_one_read_are_asked_for_at_once(
+    source: Source, github_server: GitHubServer
+) -> None:
+    # Against GitHub each request is a round trip: a large PR's 40 files of context one after
+    # another were 40 round trips before any specialist started. The server answers none of
+    # these until four are in flight, which requests sent one at a time never are.
+    paths = [f"src/m{i}.py" for i in range(4)]
+    for i, path in enumerate(paths):
+        github_server.add_file("octo", "demo", BASE, path, f"x = {i}\n")
+    github_server.hold_until, github_server.hold_for = 4, 3.0
+    texts = await read_files(source, paths, BASE, 1000)
+    assert texts == {path: f"x = {i}\n" for i, path in enumerate(paths)}
+    assert github_server.max_in_flight == 4

@@ -288,6 +288,12 @@ class GitHubServer(OAuthEndpoints, TeamEndpoints):
         self._ids = itertools.count(1001)
         self._conns: set[socket.socket] = set()
         self.connections = 0  # connections clients have opened, all told (keep-alive reuse)
+        # Like a remote API: each answer waits ``latency`` seconds (0: at once), and with
+        # ``hold_until`` set, until that many requests are in flight (``hold_for`` at most).
+        self.latency = 0.0
+        self.hold_until, self.hold_for = 0, 5.0
+        self.in_flight = self.max_in_flight = 0
+        self._flight = threading.Condition()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._init_team()
@@ -467,6 +473,21 @@ class GitHubServer(OAuthEndpoints, TeamEndpoints):
         return None
 
     def _serve(self, h: _Handler) -> None:
+        with self._flight:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self._flight.notify_all()
+            if self.hold_until:
+                self._flight.wait_for(lambda: self.in_flight >= self.hold_until, self.hold_for)
+        try:
+            if self.latency:
+                time.sleep(self.latency)  # the network and GitHub's own time, per request
+            self._answer(h)
+        finally:
+            with self._flight:
+                self.in_flight -= 1
+
+    def _answer(self, h: _Handler) -> None:
         url = urlsplit(h.path)
         headers = {k.lower(): v for k, v in h.headers.items()}
         body = h.rfile.read(int(headers.get("content-length") or 0))
