@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import base64
 import codecs
-import contextlib
 import copy
 import hashlib
 import io
 import itertools
 import json
 import re
-import socket
 import sys
 import threading
 import time
@@ -26,12 +24,13 @@ import traceback
 import uuid
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from unidiff import PatchSet
 
+from tests.servers.connections import Connections, TrackedHandler
 from tests.servers.github_oauth import OAuthEndpoints
 from tests.servers.github_team import TEAM_ROUTES, TeamEndpoints
 
@@ -183,21 +182,11 @@ class _Fault:
     release: threading.Event | None = None  # set by the test to end the stall early
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(TrackedHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like api.github.com
     timeout = 30
     disable_nagle_algorithm = True  # else each small answer waits ~40 ms on loopback
     server: _HTTPServer
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.app._track(self.connection, add=True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.app._track(self.connection, add=False)
 
     def do_any(self) -> None:
         self.server.app._serve(self)
@@ -213,6 +202,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], app: GitHubServer) -> None:
         self.app = app
+        self.tracked = app._tracked
         super().__init__(address, _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -286,8 +276,7 @@ class GitHubServer(OAuthEndpoints, TeamEndpoints):
         self._limit: tuple[str, int, int] = ("primary", 0, 0)  # kind, count, reset_in
         self._used, self._reset = 0, int(time.time()) + 3600
         self._ids = itertools.count(1001)
-        self._conns: set[socket.socket] = set()
-        self.connections = 0  # connections clients have opened, all told (keep-alive reuse)
+        self._tracked = Connections()
         # Like a remote API: each answer waits ``latency`` seconds (0: at once), and with
         # ``hold_until`` set, until that many requests are in flight (``hold_for`` at most).
         self.latency = 0.0
@@ -315,11 +304,9 @@ class GitHubServer(OAuthEndpoints, TeamEndpoints):
         for fault in self._faults:  # a held answer ends with the server
             if fault.release is not None:
                 fault.release.set()
-        for conn in list(self._conns):
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
+        self._tracked.cut()
         deadline = time.monotonic() + 5
-        while self._conns and time.monotonic() < deadline:
+        while len(self._tracked) and time.monotonic() < deadline:
             time.sleep(0.01)
         self._httpd.server_close()
         self._thread.join()
@@ -459,10 +446,10 @@ class GitHubServer(OAuthEndpoints, TeamEndpoints):
             )
         return release
 
-    def _track(self, conn: socket.socket, *, add: bool) -> None:
-        with self._lock:
-            (self._conns.add if add else self._conns.discard)(conn)
-            self.connections += add
+    @property
+    def connections(self) -> int:
+        """Connections clients have opened, all told (keep-alive reuse shows here)."""
+        return self._tracked.opened
 
     def _take_fault(self, request: RecordedRequest) -> _Fault | None:
         for fault in self._faults:

@@ -8,18 +8,18 @@ what the "model" answers per call. Standard library only: no new dependencies.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
-import socket
 import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any, Literal
+
+from tests.servers.connections import Connections, TrackedHandler
 
 _ids = itertools.count(1)  # next() on a count is atomic under the GIL: ids stay unique
 
@@ -209,6 +209,7 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = False  # so server_close() joins the handler threads: stop() is clean
     request_queue_size = 128  # the default backlog of 5 refuses bursts of concurrent calls
     owner: ModelServer
+    tracked: Connections
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Stay quiet when a client hangs up (timeouts, stop()); other errors stay loud."""
@@ -216,7 +217,7 @@ class _HTTPServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class _RequestHandler(BaseHTTPRequestHandler):
+class _RequestHandler(TrackedHandler):
     # HTTP/1.0 (the default): one connection per call, closed after the answer, so stop()
     # never waits on keep-alive sockets the client's pool holds open, and a stream simply
     # ends when the connection closes.
@@ -224,16 +225,6 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """No access log: tests read ``ModelServer.requests`` instead."""
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.owner._track(self.connection, add=True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.owner._track(self.connection, add=False)
 
     def _start(self, status: int, headers: dict[str, str]) -> None:
         self.send_response(status)
@@ -324,8 +315,7 @@ class ModelServer:
     ) -> None:
         self.handler: Handler = handler or _no_reply_scripted
         self.keep_alive = keep_alive
-        self.connections = 0  # connections accepted so far
-        self._conns: set[socket.socket] = set()
+        self._tracked = Connections()
         self.latency = latency  # added to every reply, e.g. a fixed per-call benchmark cost
         self.requests: list[ChatRequest] = []
         self.max_in_flight = 0  # proves calls overlapped, without timing assertions
@@ -355,6 +345,7 @@ class ModelServer:
         handler = _KeepAliveHandler if self.keep_alive else _RequestHandler
         self._httpd = _HTTPServer(self._address, handler)
         self._httpd.owner = self
+        self._httpd.tracked = self._tracked
         host, port = self._httpd.server_address[:2]
         self._url = f"http://{host!s}:{port}/v1"
         serve = self._httpd.serve_forever
@@ -368,19 +359,20 @@ class ModelServer:
             return
         self._stopping.set()  # wakes handlers sleeping on a delay: they answer nobody
         self._httpd.shutdown()
-        with self._lock:
-            kept = list(self._conns)
-        for conn in kept:  # idle keep-alive connections: their handlers wait on a read
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
+        self._tracked.cut()  # idle keep-alive connections: their handlers wait on a read
         self._httpd.server_close()
         self._thread.join()
         self._httpd = self._thread = None
 
-    def _track(self, conn: socket.socket, *, add: bool) -> None:
-        with self._lock:
-            (self._conns.add if add else self._conns.discard)(conn)
-            self.connections += add
+    @property
+    def connections(self) -> int:
+        """Connections accepted so far."""
+        return self._tracked.opened
+
+    @property
+    def open_connections(self) -> int:
+        """Connections open now (kept alive by a client's pool, or in a call)."""
+        return len(self._tracked)
 
     def __enter__(self) -> ModelServer:
         return self.start()

@@ -30,7 +30,7 @@ def test_keep_alive_reuses_one_connection_until_a_stream_closes_it() -> None:
         assert asyncio.run(_calls(model, stream_after=3, total=6)) == ["ok"] * 6
         # three calls on one connection, the stream on it too, then a new one for the rest
         assert model.connections == 2
-    assert not model._conns  # stop() cut the connection the client kept open
+    assert model.open_connections == 0  # stop() cut the connection the client kept open
 
 
 def test_by_default_every_call_has_its_own_connection() -> None:
@@ -44,8 +44,8 @@ def test_stop_ends_every_handler_thread_with_idle_connections_open() -> None:
     model = ModelServer(lambda r: Reply.text("ok"), keep_alive=True).start()
     llm = ChatOpenAI(model="m", base_url=model.base_url, api_key="k", max_retries=0)
     asyncio.run(_calls(model, stream_after=99, total=3, llm=llm))
-    assert model._conns  # held open by llm's pool: a handler thread waits on it
+    assert model.open_connections > 0  # held open by llm's pool: a handler thread waits on it
     model.stop()
-    assert not model._conns
+    assert model.open_connections == 0
     assert set(threading.enumerate()) - before == set()  # no thread of the server is left
     del llm
