@@ -28,6 +28,9 @@ import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
+from graph.contracts import Source
+from tests.servers.github_server import GitHubServer
+
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 60.0  # seconds for `langgraph dev` to answer GET /ok
 STOP_TIMEOUT = 10.0  # seconds between SIGTERM and SIGKILL
@@ -278,3 +281,18 @@ async def sdk(service: DevServer) -> AsyncIterator[LangGraphClient]:
     """langgraph_sdk's client on the module's ``service`` (a ``langgraph dev`` it starts)."""
     async with get_client(url=service.url, api_key=None, timeout=60) as client:
         yield client
+
+
+def pr_source(
+    github: GitHubServer, owner: str = "octo", repo: str = "demo", number: int = 1, **more: Any
+) -> Source:
+    """The ``Source`` fetch makes of ``owner/repo#number`` on the loopback GitHub server."""
+    return Source(
+        kind="github",
+        label=f"{owner}/{repo}#{number}",
+        owner=owner,
+        repo=repo,
+        number=number,
+        api_url=github.base_url,
+        **more,
+    )

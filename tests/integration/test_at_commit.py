@@ -13,6 +13,7 @@ import pytest
 from graph.contracts import Source
 from services import at_commit
 from services.github import read_file, read_files
+from tests.integration.conftest import pr_source
 from tests.servers.github_server import GitHubServer
 
 BASE = hashlib.sha1(b"base").hexdigest()
@@ -28,14 +29,7 @@ def source(github_server: GitHubServer, monkeypatch: pytest.MonkeyPatch) -> Sour
     github_server.add_pull("octo", "demo", 1, DIFF)
     github_server.add_file("octo", "demo", BASE, ".review-panel.yaml", "auto_review: false\n")
     github_server.add_file("octo", "demo", "main", ".review-panel.yaml", "min_severity: low\n")
-    return Source(
-        kind="github",
-        label="octo/demo#1",
-        owner="octo",
-        repo="demo",
-        number=1,
-        api_url=github_server.base_url,
-    )
+    return pr_source(github_server)
 
 
 def contents_requests(github: GitHubServer, path: str) -> int:

@@ -20,6 +20,7 @@ from services import at_commit
 from services.github import read_file
 from services.statuses import set_status
 from tests.conftest import GITHUB_TOKEN
+from tests.integration.conftest import pr_source
 from tests.servers.github_server import GitHubServer
 
 DIFF = (Path(__file__).resolve().parents[2] / "examples" / "sql_injection.diff").read_text()
@@ -32,14 +33,7 @@ def source(github_server: GitHubServer, monkeypatch: pytest.MonkeyPatch) -> Sour
     monkeypatch.setattr(at_commit, "files", at_commit.CommitFiles())
     github_server.add_pull("octo", "demo", 1, DIFF, head_sha=HEAD)
     github_server.add_file("octo", "demo", "main", "AGENTS.md", "Be brief.\n")
-    return Source(
-        kind="github",
-        label="octo/demo#1",
-        owner="octo",
-        repo="demo",
-        number=1,
-        api_url=github_server.base_url,
-    )
+    return pr_source(github_server)
 
 
 def one_thread() -> ThreadPoolExecutor:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from graph.contracts import Source
 from graph.errors import GitHubNotFoundError, GitHubPostError
 from services import github
 from tests.conftest import GITHUB_TOKEN
+from tests.integration.conftest import pr_source
 from tests.servers.github_server import GitHubServer
 
 
@@ -15,15 +15,7 @@ async def test_the_head_check_on_a_repository_that_is_gone_is_a_not_found_error(
     github_server: GitHubServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", GITHUB_TOKEN)
-    source = Source(
-        kind="github",
-        label="octo/gone#1",
-        owner="octo",
-        repo="gone",
-        number=1,
-        api_url=github_server.base_url,
-        head_sha="a" * 40,
-    )
+    source = pr_source(github_server, repo="gone", head_sha="a" * 40)
     with pytest.raises(GitHubNotFoundError, match="octo/gone#1: not found"):
         await github.head_now(source)
 
