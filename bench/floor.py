@@ -18,14 +18,13 @@ import argparse
 import asyncio
 import json
 import re
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
 from langgraph_sdk import get_client
 
-from bench.webhook import ROOT, cpu_seconds, start_server
+from bench.webhook import ROOT, cpu_seconds, median_max, start_server
 from tests.integration.conftest import stop_group
 from tests.servers.openai_server import ChatRequest, ModelServer, Reply
 
@@ -106,12 +105,15 @@ def _print(
     print(f"runs: {runs}, all paused {all_done:.2f} s after the first was created")
     print(f"server CPU: {cpu:.1f} s for {runs} runs ({cpu / runs * 1000:.0f} ms each)")
 
-    def row(name: str, values: list[float]) -> str:
-        return f"{name} {statistics.median(values):.2f}/{max(values):.2f}"
-
     print(
         "per run, median/max seconds: "
-        + "; ".join([row("queue and start", start), row("between", between), row("tail", tail)])
+        + "; ".join(
+            [
+                median_max("queue and start", start),
+                median_max("between", between),
+                median_max("tail", tail),
+            ]
+        )
         + f"; model 2 x L = {2 * latency:.2f}"
     )
     bound = max(firsts) + 2 * latency

@@ -227,18 +227,19 @@ class Spans:
         )
 
 
+def median_max(name: str, values: list[float]) -> str:
+    """``name median/max`` in seconds, for the per-review (or per-run) line."""
+    return f"{name} {statistics.median(values):.2f}/{max(values):.2f}"
+
+
 def print_spans(spans: list[Spans], latency: float, all_ready: float, began: float) -> None:
     """Where each review's time went, median and worst over the burst, and the bound: the
     latest of each review's delivery plus its queue wait plus 2 L (``began``: the burst's
     start, from which ``all_ready`` counts)."""
-
-    def row(name: str, values: list[float]) -> str:
-        return f"{name} {statistics.median(values):.2f}/{max(values):.2f}"
-
     print(
         "per review, median/max seconds: "
         + "; ".join(
-            row(name, [getattr(s, name) for s in spans])
+            median_max(name, [getattr(s, name) for s in spans])
             for name in ("total", "handler", "queue", "fetch", "between", "tail")
         )
         + f"; model 2 x L = {2 * latency:.2f}"
