@@ -62,21 +62,12 @@ def make_fetch(roster: Sequence[str], prompts_dir: Path | None) -> FanOut:
             source, text = Source(kind="local", label=str(label)), target
         if not text.strip():
             raise InputError("the target is empty: give a unified diff or owner/repo#123")
-        prompts = {p.name: p for p in await asyncio.to_thread(load_roster, prompts_dir)}
-        plan = Plan(
-            chunk_tokens=context.chunk_tokens,
-            chunk_files=diffs.FILES_PER_CHUNK,
-            filters={
-                name: {
-                    "include": list(prompts[name].include) if name in prompts else [],
-                    "exclude": list(prompts[name].exclude) if name in prompts else [],
-                }
-                for name in roster
-            },
+        # The CPU work (reading the prompt files, parsing, scanning, rendering) runs off the
+        # event loop, which LangGraph's server shares with other runs: in one hop, since on
+        # a busy server each trip through the thread pool waits its turn.
+        plan, warnings, skipped = await asyncio.to_thread(
+            _plan_and_prepare, text, source, roster, prompts_dir, context.chunk_tokens
         )
-        # The CPU work (parsing, scanning, rendering) runs off the event loop, which
-        # LangGraph's server shares with other runs.
-        warnings, skipped = await asyncio.to_thread(_prepare, text, source, plan)
         source.warnings.extend(warnings)
         # parse() keeps the last parses: this is the diff _prepare just parsed.
         around = await beyond_the_hunk(source, diffs.parse(text), context.repo)
@@ -107,6 +98,26 @@ async def _incremental(source: Source, since: str) -> tuple[str | None, list[dic
         source.compared_to = since
     source.warnings.append(note)
     return diff, await incremental.posted(source)
+
+
+def _plan_and_prepare(
+    text: str, source: Source, roster: Sequence[str], prompts_dir: Path | None, chunk_tokens: int
+) -> tuple[Plan, list[str], dict[str, dict[str, str]]]:
+    """The plan every specialist chunks with (its files' filters from its prompt file), and
+    ``_prepare``'s warnings and skipped files."""
+    prompts = {p.name: p for p in load_roster(prompts_dir)}
+    plan = Plan(
+        chunk_tokens=chunk_tokens,
+        chunk_files=diffs.FILES_PER_CHUNK,
+        filters={
+            name: {
+                "include": list(prompts[name].include) if name in prompts else [],
+                "exclude": list(prompts[name].exclude) if name in prompts else [],
+            }
+            for name in roster
+        },
+    )
+    return (plan, *_prepare(text, source, plan))
 
 
 def _prepare(text: str, source: Source, plan: Plan) -> tuple[list[str], dict[str, dict[str, str]]]:

@@ -34,7 +34,14 @@ from graph.steps import ORCHESTRATOR, Node
 from services import body, bound, cost, incremental, merge, noise, render, scope, synthesis
 from services import diff as diffs
 from services.model import ModelChoice, call_structured
-from services.prompts import as_data, context_block, load_orchestrator, load_roster
+from services.prompts import (
+    OrchestratorPrompt,
+    SpecialistPrompt,
+    as_data,
+    context_block,
+    load_orchestrator,
+    load_roster,
+)
 
 FULL_FINDINGS = 40  # findings shown to the orchestrator in full; the rest are counted
 
@@ -55,7 +62,8 @@ def make_orchestrate(prompts_dir: Path | None) -> Node:
             if r.status == "failed"
         ]
         findings = [f for r in reports for f in r.findings]
-        roster = await asyncio.to_thread(load_roster, prompts_dir)
+        # Both prompt files in one hop through the thread pool (each waits its turn there).
+        roster, prompt = await asyncio.to_thread(_prompt_files, prompts_dir)
         quiet, quiet_notes = await noise.settings(context, source)
         scales = {p.name: p.severities for p in roster if p.severities}
         cited = {f.path for f in findings}  # the text of cited lines only, not the whole diff
@@ -80,7 +88,6 @@ def make_orchestrate(prompts_dir: Path | None) -> Node:
                 f"(at most {quiet.max_inline_comments} inline)"
             )
         usage = _usage_by_specialist(reports)
-        prompt = await asyncio.to_thread(load_orchestrator, prompts_dir)
         disputed = [c for c in comments if c.disagreement]
         summary = ""
         answer: SynthesisAnswer | None = None
@@ -152,6 +159,12 @@ def make_orchestrate(prompts_dir: Path | None) -> Node:
         return {"draft": draft.model_dump(mode="json")}
 
     return orchestrate
+
+
+def _prompt_files(
+    prompts_dir: Path | None,
+) -> tuple[list[SpecialistPrompt], OrchestratorPrompt]:
+    return load_roster(prompts_dir), load_orchestrator(prompts_dir)
 
 
 def _cap_inline(comments: list[ReviewComment], cap: int) -> tuple[list[ReviewComment], int]:

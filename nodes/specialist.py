@@ -24,7 +24,7 @@ from graph.state import ReviewState, diff_text
 from graph.steps import Node
 from services import diff as diffs
 from services import limits, widen
-from services.prompts import load_specialist
+from services.prompts import SpecialistPrompt, load_specialist
 from services.review import review_one_chunk, verifier_for
 
 
@@ -34,8 +34,9 @@ def make_specialist(name: str, prompts_dir: Path | None) -> Node:
     async def review(state: ReviewState, runtime: Runtime[Context]) -> ReviewState:
         context = thread_context(state, runtime)
         source = Source.model_validate(state["source"])
-        # Off the event loop: the other specialists' calls keep going out meanwhile.
-        chunks = await asyncio.to_thread(_chunks, name, state)
+        # Off the event loop, in one hop: the other specialists' calls keep going out
+        # meanwhile, and on a busy server each trip through the thread pool waits its turn.
+        chunks, prompt = await asyncio.to_thread(_chunks_and_prompt, name, state, prompts_dir)
         if not chunks:
             report = ChunkReport(
                 specialist=name,
@@ -46,7 +47,7 @@ def make_specialist(name: str, prompts_dir: Path | None) -> Node:
                 notes=["no file in this diff is for this reviewer"],
             )
             return {"reports": [report.model_dump(mode="json")]}
-        prompt = await asyncio.to_thread(load_specialist, name, prompts_dir)
+        assert prompt is not None  # loaded whenever there are chunks
         info = runtime.execution_info
         limiter = limits.shared(
             info.checkpoint_id if info else None, context.max_concurrency, context.max_rps
@@ -57,6 +58,14 @@ def make_specialist(name: str, prompts_dir: Path | None) -> Node:
 
     review.__name__ = name
     return review
+
+
+def _chunks_and_prompt(
+    name: str, state: ReviewState, prompts_dir: Path | None
+) -> tuple[list[Chunk], SpecialistPrompt | None]:
+    """The chunks this specialist reviews and, if there are any, its prompt file."""
+    chunks = _chunks(name, state)
+    return chunks, (load_specialist(name, prompts_dir) if chunks else None)
 
 
 def _chunks(name: str, state: ReviewState) -> list[Chunk]:

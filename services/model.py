@@ -12,6 +12,7 @@ import asyncio
 import functools
 import json
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -74,15 +75,31 @@ def _structured_model(
     return Structured(_chat_model(settings, choice), schema, method)
 
 
-@functools.lru_cache(maxsize=8)
+_CLIENTS: dict[tuple[_ClientSettings, ModelChoice], ChatOpenAI] = {}
+_CLIENTS_LOCK = threading.Lock()
+_KEPT_CLIENTS = 8
+
+
 def _chat_model(settings: _ClientSettings, choice: ModelChoice) -> ChatOpenAI:
     """One ``ChatOpenAI`` per settings and model, shared by every specialist's calls.
 
     Building one builds OpenAI clients and, the first time, HTTP clients with a TLS context
     (loading the CA bundle): tens of milliseconds, which ``warm`` moves off the path to the
     first request. The key is part of the cache key, so a changed ``OPENAI_API_KEY`` gets
-    a new client; it is never stored anywhere else.
+    a new client; it is never stored anywhere else. The ``_KEPT_CLIENTS`` last built are kept.
     """
+    key = (settings, choice)
+    found = _CLIENTS.get(key)
+    if found is None:
+        built = _build_chat_model(settings, choice)
+        with _CLIENTS_LOCK:  # built in worker threads, possibly two at once
+            found = _CLIENTS.setdefault(key, built)
+            while len(_CLIENTS) > _KEPT_CLIENTS:  # the oldest first (insertion order)
+                del _CLIENTS[next(iter(_CLIENTS))]
+    return found
+
+
+def _build_chat_model(settings: _ClientSettings, choice: ModelChoice) -> ChatOpenAI:
     from langchain_openai import ChatOpenAI  # imported when needed: keeps `--help` fast
 
     kwargs: dict[str, Any] = {}
@@ -107,8 +124,13 @@ def _chat_model(settings: _ClientSettings, choice: ModelChoice) -> ChatOpenAI:
 
 
 async def warm(context: Context, choice: ModelChoice) -> None:
-    """Build the client for ``choice`` in a worker thread, before the first call needs it."""
-    await asyncio.to_thread(_chat_model, _client_settings(context), choice)
+    """Build the client for ``choice`` in a worker thread, before the first call needs it.
+
+    A client already built costs no thread: on a server every review warms the same client,
+    and a hop through the thread pool is not free when the loop is busy."""
+    settings = _client_settings(context)
+    if (settings, choice) not in _CLIENTS:
+        await asyncio.to_thread(_chat_model, settings, choice)
 
 
 def _json_mode_instructions(schema: type[BaseModel]) -> str:

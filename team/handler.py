@@ -75,19 +75,27 @@ class Handler:
             return f"ignored: {REPO_FILE} of {pull.repo.full_name} says auto_review: false"
         if pull.draft and not settings.review_drafts:
             return f"ignored: {pull.label} is a draft (review_drafts: true reviews drafts)"
-        outcome, started = await self.review(pull.repo, pull.number, pull.head_sha, again=False)
+        outcome, started = await self.review(
+            pull.repo, pull.number, pull.head_sha, again=False, opened=action.action == "opened"
+        )
         if started:
             await self.follow(started, pull.repo, pull.number, pull.head_sha)
         return outcome
 
     async def review(
-        self, repo: Repo, number: int, head: str, *, again: bool
+        self, repo: Repo, number: int, head: str, *, again: bool, opened: bool = False
     ) -> tuple[str, str | None]:
         """Start the review of ``head`` (once) and supersede older drafts.
 
+        ``opened``: the PR was just opened, so it has no earlier thread to find (nor a posted
+        review to review incrementally) and no older draft to supersede: its first head is
+        the oldest, and a later head's thread supersedes this one when it starts or when this
+        one pauses. Two reads of the PR's threads fewer for the most common review. A
+        redelivery still starts nothing: the thread's creation is refused.
+
         Returns what happened and the id of the thread started (None if none was)."""
         key = pull_key(self.api_url, repo.owner, repo.name, number)
-        earlier = await self.threads.of_pull(key)
+        earlier = [] if opened else await self.threads.of_pull(key)
         tid, current, generation = await self.latest(repo, number, head, earlier)
         label = f"{repo.full_name}#{number}"
         if current is not None:
@@ -103,7 +111,8 @@ class Handler:
             return f"exists: thread {tid}", None
         running = ThreadView(tid, "running")
         await status.report(running, self.api_url, repo.full_name, head)
-        await self.supersede_stale(repo, number)
+        if not opened:
+            await self.supersede_stale(repo, number)
         return f"started: thread {tid} for {label} at {head[:12]}", tid
 
     async def follow(self, tid: str, repo: Repo, number: int, head: str) -> ThreadView:
@@ -111,16 +120,22 @@ class Handler:
 
         A newer head may have been pushed while this draft was being written: it is
         superseded as soon as it pauses (``supersede_stale``)."""
-        done = await self.threads.wait(tid)
+        key = pull_key(self.api_url, repo.owner, repo.name, number)
+        threads = await self.threads.wait(tid, key)
+        done = next((t for t in threads if t.thread_id == tid), None)
+        done = done or await self.threads.get(tid)
+        assert done is not None  # the thread was started: it exists
         if done.status == "paused" and not done.superseded_by:
-            seen = await self.supersede_stale(repo, number)
+            seen = await self.supersede_stale(repo, number, threads)
             done = seen.get(tid) or await self.threads.get(tid) or done
             if done.superseded_by:
                 return done  # supersede_stale reported it
         await status.report(done, self.api_url, repo.full_name, head)
         return done
 
-    async def supersede_stale(self, repo: Repo, number: int) -> dict[str, ThreadView]:
+    async def supersede_stale(
+        self, repo: Repo, number: int, threads: list[ThreadView] | None = None
+    ) -> dict[str, ThreadView]:
         """Mark every paused draft of a head that is no longer the PR's head superseded by
         the thread of the PR's head, once that thread exists.
 
@@ -135,10 +150,12 @@ class Handler:
         threads, or none of them a paused draft, GitHub is not asked (the first review of a
         PR, the common case, costs no extra requests here).
 
-        Returns the PR's threads as read before any was superseded, by id, when none was:
-        ``follow`` needs no second read of its own thread then."""
-        key = pull_key(self.api_url, repo.owner, repo.name, number)
-        threads = await self.threads.of_pull(key)
+        ``threads``: every thread of the PR, just read (``Threads.wait`` reads them); read
+        here otherwise. Returns them, by id, when none was superseded: ``follow`` needs no
+        second read of its own thread then."""
+        if threads is None:
+            key = pull_key(self.api_url, repo.owner, repo.name, number)
+            threads = await self.threads.of_pull(key)
         seen = {t.thread_id: t for t in threads}
         waiting = [t for t in threads if t.status == "paused" and not t.superseded_by]
         if len(threads) < 2 or not waiting:

@@ -96,10 +96,8 @@ class LocalThreads:
         assert found is not None
         return found
 
-    async def wait(self, thread_id: str) -> ThreadView:
-        found = await self.get(thread_id)  # runs here end before the call that made them
-        assert found is not None
-        return found
+    async def wait(self, thread_id: str, pull_key: str) -> list[ThreadView]:
+        return await self.of_pull(pull_key)  # runs here end before the call that made them
 
     async def mark_superseded(self, thread_id: str, by: str) -> None:
         metadata = await self._metadata(thread_id)

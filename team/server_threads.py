@@ -98,13 +98,14 @@ class ServerThreads:
         assert found is not None
         return found
 
-    async def wait(self, thread_id: str) -> ThreadView:
+    async def wait(self, thread_id: str, pull_key: str) -> list[ThreadView]:
         run_id = self._started.pop(thread_id, None)
         if run_id is not None:  # the common case: the run this process started
             await self.client.runs.join(thread_id, run_id)
-            found = await self.get(thread_id)
-            if found is not None and found.status != "running":
-                return found
+            threads = await self.of_pull(pull_key)
+            mine = next((t for t in threads if t.thread_id == thread_id), None)
+            if mine is not None and mine.status != "running":
+                return threads
         while True:  # another run may have followed (a decision, a superseded draft)
             runs = await self.client.runs.list(thread_id, limit=5)
             live = [r for r in runs if r["status"] in IN_FLIGHT]
@@ -112,9 +113,7 @@ class ServerThreads:
                 break
             for run in live:
                 await self.client.runs.join(thread_id, run["run_id"])
-        found = await self.get(thread_id)
-        assert found is not None
-        return found
+        return await self.of_pull(pull_key)
 
     async def mark_superseded(self, thread_id: str, by: str) -> None:
         await self.client.threads.update_state(thread_id, {"superseded_by": by})

@@ -93,8 +93,10 @@ class Threads(Protocol):
     async def retry_failed(self, thread_id: str) -> ThreadView:
         """Continue a thread whose run failed, from its last checkpoint."""
 
-    async def wait(self, thread_id: str) -> ThreadView:
-        """The thread once no run of it is in flight."""
+    async def wait(self, thread_id: str, pull_key: str) -> list[ThreadView]:
+        """Every thread of the pull request (``of_pull``), read once no run of ``thread_id``
+        is in flight: what the handler checks next (is an older draft now stale?) comes with
+        the thread itself, in one read."""
 
     async def mark_superseded(self, thread_id: str, by: str) -> None:
         """Record in the thread's state that a newer head's thread replaces it."""

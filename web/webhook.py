@@ -6,8 +6,8 @@ compared in constant time (401 otherwise; 503 while no secret is configured); th
 JSON (400). Then ``team.events.decide`` says what it is: ``ping`` gets 200, an event that
 asks for nothing 202 with the reason, a redelivery (same ``X-GitHub-Delivery``) 202 and
 nothing new. Anything else is accepted (202) and carried out in the background by
-``team.handler.Handler``, whose reviews are runs on LangGraph's server. The server's loop
-gets a thread pool sized for the blocking PyGithub calls that work makes (``_enough_threads``).
+``team.handler.Handler``, whose reviews are runs on LangGraph's server, with the thread pool
+``web.process`` gives the server's loop for the blocking PyGithub calls that work makes.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import json
 import logging
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
@@ -28,11 +27,11 @@ from starlette.routing import Route
 from team.deliveries import Deliveries
 from team.events import Ignore, Ping, decide
 from team.handler import Handler
+from web import process
 
 SECRET_ENV = "GITHUB_WEBHOOK_SECRET"  # noqa: S105  (the variable's name)
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 PATH = "/github/webhook"
-IO_THREADS = 64
 log = logging.getLogger("review_panel.webhook")
 
 
@@ -84,7 +83,7 @@ class Webhook:
         delivery = request.headers.get("x-github-delivery", "")
         if not self.deliveries.first_time(delivery):
             return _answer(202, f"ignored: delivery {delivery} was already taken")
-        _enough_threads()
+        process.prepare()  # done at start-up on LangGraph's server (web/app.py)
         task = asyncio.create_task(self._carry_out(action, delivery))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -113,19 +112,6 @@ async def _read_capped(request: Request) -> bytes | None:
     except ClientDisconnect:
         return b""
     return b"".join(chunks)
-
-
-_sized: set[int] = set()
-
-
-def _enough_threads() -> None:
-    """GitHub calls (PyGithub is blocking) run in the loop's default thread pool, which is
-    min(32, CPUs + 4) threads: 6 on two cores, shared by every review the server runs. A burst
-    of deliveries would queue behind it, so the server's loop gets a pool sized for I/O."""
-    loop = asyncio.get_running_loop()
-    if id(loop) not in _sized:
-        _sized.add(id(loop))
-        loop.set_default_executor(ThreadPoolExecutor(max_workers=IO_THREADS))
 
 
 def _answer(code: int, message: str) -> JSONResponse:
