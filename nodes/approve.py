@@ -9,7 +9,6 @@ a new interrupt carrying ``error``, so the thread stays paused and the person an
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Literal
 
 from langgraph.config import get_config
@@ -36,19 +35,16 @@ from services import body, render
 ALLOWED_DECISIONS = ["approve", "edit", "reject"]
 
 
-@functools.cache
-def _response_schema() -> dict[str, Any]:
-    """The answer's JSON schema, made once: pydantic builds it anew on every call (about a
-    millisecond), and a server pauses a review for every PR."""
-    return ApprovalResponse.model_json_schema()
-
-
 def approval_request(
     draft: DraftReview, source: Source, raw_draft: dict[str, Any], retryable: bool = False
 ) -> dict[str, Any]:
     """The interrupt payload: readable in Studio and the CLI, and following LangChain's HITL
     convention (``action_requests`` / ``review_configs``, one action per comment) so generic
-    inbox UIs understand it and may answer one decision per action."""
+    inbox UIs understand it and may answer one decision per action.
+
+    It is kept small: LangGraph's server stores it, deep-copies it into its debug stream and
+    returns it with every read of the thread, for every paused PR. ``how_to_answer`` shows
+    each answer's shape; ``ApprovalResponse`` is the contract they are checked against."""
     markdown = render.draft_markdown(draft, source)
     allowed = ALLOWED_DECISIONS + (["retry"] if retryable else [])
     actions, configs = hitl.action_requests(draft, source, markdown, allowed)
@@ -57,7 +53,6 @@ def approval_request(
         "review_configs": configs,
         "markdown": markdown,
         "draft": raw_draft,
-        "response_schema": _response_schema(),
         "how_to_answer": {
             "approve": {"decisions": [{"type": "approve"}]},
             "edit": {

@@ -148,10 +148,17 @@ async def beyond_the_hunk(
     lines: dict[str, dict[str, str]] = {}
     notes: list[str] = []
     try:
+        if source.kind == "github":
+            # Both at once: one round trip to GitHub before the specialists start, not two.
+            (lines, notes), (source.guidelines, more) = await asyncio.gather(
+                widen.gather(source, files, repo), guidelines.read(source, files, repo)
+            )
+            notes += more
+            return Around(lines=lines, notes=notes)
         lines, notes = await widen.gather(source, files, repo)
         # A local diff without --repo: the working tree here is the repository only if
         # its files matched the diff.
-        if source.kind == "github" or repo or lines:
+        if repo or lines:
             source.guidelines, more = await guidelines.read(source, files, repo)
             notes += more
     except (GitHubError, OSError) as exc:

@@ -7,6 +7,7 @@ guidelines come from the base commit, as data.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -144,7 +145,7 @@ async def test_a_local_diff_is_widened_from_the_repo_folder(
     model_env.handler = correctness_on_context_line
     state = await review(DIFF, Context(base_url=os.environ["OPENAI_BASE_URL"], repo=str(tmp_path)))
     for asked in specialist_prompts(model_env):
-        assert "     5        :     \"\"\"Look a user up by name.\"\"\"" in asked.user
+        assert '     5        :     """Look a user up by name."""' in asked.user
         assert f"== CONTRIBUTING.md ==\n{BASE_RULES}" in asked.user
     assert state["draft"]["comments"][0]["anchor"] is None
 
@@ -158,3 +159,28 @@ async def test_a_repo_folder_that_does_not_match_the_diff_adds_nothing_and_says_
     state = await review(DIFF, Context(base_url=os.environ["OPENAI_BASE_URL"], repo=str(tmp_path)))
     assert not [r for r in specialist_prompts(model_env) if "### context" in r.user]
     assert any("does not match the diff" in n for n in state["draft"]["notes"])
+
+
+async def test_the_code_around_the_hunks_and_the_guidelines_are_asked_for_at_once(
+    model_env: ModelServer, github_server: GitHubServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each is a round trip to GitHub before any specialist starts. The guidelines are four
+    # reads at the base and the code around the hunk one at the head: the server answers none
+    # until five are in flight, which reading one set after the other never makes.
+    monkeypatch.setenv("GITHUB_TOKEN", GITHUB_TOKEN)
+    pr = github_server.add_pull("octo", "demo", 4, DIFF, base_sha="d" * 40, head_sha="e" * 40)
+    github_server.add_file("octo", "demo", pr.head_sha, "app/users.py", HEAD_FILE)
+    github_server.add_file("octo", "demo", pr.base_sha, "AGENTS.md", BASE_RULES)
+    model_env.handler = correctness_on_context_line
+    github_server.hold_until, github_server.hold_for = 5, 5.0
+    github_server.hold_paths = re.compile("/contents/")
+    context = Context(base_url=os.environ["OPENAI_BASE_URL"], github_api_url=github_server.base_url)
+    state = await review("octo/demo#4", context)
+
+    assert github_server.max_in_flight == 5
+    reads = [r for r in github_server.requests if "/contents/" in r.path]
+    assert len(reads) == 5  # each once
+    asked = specialist_prompts(model_env)[0].user
+    assert '### context "app/users.py"' in asked
+    assert f"== AGENTS.md ==\n{BASE_RULES}" in asked
+    assert DraftReview.model_validate(state["draft"]).comments

@@ -278,9 +278,12 @@ class GitHubServer(OAuthEndpoints, TeamEndpoints):
         self._ids = itertools.count(1001)
         self._tracked = Connections()
         # Like a remote API: each answer waits ``latency`` seconds (0: at once), and with
-        # ``hold_until`` set, until that many requests are in flight (``hold_for`` at most).
+        # ``hold_until`` set, until that many requests have been in flight at once (``hold_for``
+        # at most); with ``hold_paths`` set too, only requests whose path it matches are held.
         self.latency = 0.0
         self.hold_until, self.hold_for = 0, 5.0
+        self.hold_paths: re.Pattern[str] | None = None
+        self._held_until = 0  # the hold_until already reached
         self.in_flight = self.max_in_flight = 0
         self._flight = threading.Condition()
         self._httpd: _HTTPServer | None = None
@@ -464,8 +467,13 @@ class GitHubServer(OAuthEndpoints, TeamEndpoints):
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             self._flight.notify_all()
-            if self.hold_until:
-                self._flight.wait_for(lambda: self.in_flight >= self.hold_until, self.hold_for)
+            held = self.hold_paths is None or self.hold_paths.search(h.path)
+            if self.hold_until and held:
+                # Once that many are in flight, every held request goes on: waiting for the
+                # count itself would miss it when the last one in is answered and gone first.
+                if self.in_flight >= self.hold_until:
+                    self._held_until = self.hold_until
+                self._flight.wait_for(lambda: self._held_until == self.hold_until, self.hold_for)
         try:
             if self.latency:
                 time.sleep(self.latency)  # the network and GitHub's own time, per request
