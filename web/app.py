@@ -23,8 +23,10 @@ routes: list[BaseRoute] = [*webhook.routes, *inbox_routes]
 
 @contextlib.asynccontextmanager
 async def lifespan(_: Starlette) -> AsyncIterator[None]:
-    process.prepare()
+    pool = process.prepare()
     yield
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 app = Starlette(routes=routes, lifespan=lifespan)

@@ -36,11 +36,14 @@ YOUNG_OBJECTS = 10_000  # allocations between young collections (Python's defaul
 _prepared: set[int] = set()
 
 
-def prepare() -> None:
-    """Give the running loop the I/O pool, once, and freeze the heap as it is now."""
+def prepare() -> ThreadPoolExecutor | None:
+    """Give the running loop the I/O pool, once, and freeze the heap as it is now.
+
+    Returns the pool when this call made it (the caller that owns the loop's life shuts it
+    down), None when the loop already had it."""
     loop = asyncio.get_running_loop()
     if id(loop) in _prepared:
-        return
+        return None
     _prepared.add(id(loop))
     pool = ThreadPoolExecutor(max_workers=IO_THREADS, thread_name_prefix="review-panel-io")
     _start_threads(pool, IO_THREADS)
@@ -48,6 +51,7 @@ def prepare() -> None:
     gc.collect()  # what start-up left as garbage is freed, not frozen
     gc.freeze()
     gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
+    return pool
 
 
 def _start_threads(pool: ThreadPoolExecutor, count: int) -> None:
