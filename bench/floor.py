@@ -20,6 +20,7 @@ import json
 import re
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from langgraph_sdk import get_client
@@ -47,12 +48,20 @@ async def _runs(url: str, count: int, first: int) -> list[tuple[float, float]]:
     return list(await asyncio.gather(*(one(i) for i in range(count))))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--latency", type=float, default=1.0, help="model latency L, seconds")
-    parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--jobs", type=int, default=30, help="langgraph dev jobs per worker")
-    args = parser.parse_args()
+@dataclass
+class Floor:
+    """What one floor burst measured (``run``); ``_print`` prints it."""
+
+    spans: list[tuple[float, float]]  # (created, ended) of each run
+    calls: dict[int, list[tuple[float, str]]]
+    latency: float
+    all_done: float  # the first run created to the last one paused
+    began: float
+    cpu: float
+
+
+def run(latency: float, runs: int, jobs: int) -> Floor:
+    """One floor burst on a fresh ``langgraph dev``: ``runs`` runs spread over a second."""
     calls: dict[int, list[tuple[float, str]]] = {}
 
     def record(request: ChatRequest) -> Reply:
@@ -62,24 +71,34 @@ def main() -> None:
         return Reply.text("ok")
 
     with (
-        ModelServer(record, latency=args.latency, keep_alive=True) as model,
+        ModelServer(record, latency=latency, keep_alive=True) as model,
         tempfile.TemporaryDirectory() as tmp,
     ):
         config = Path(tmp) / "floor.json"
         graph = f"{ROOT / 'bench' / 'floor_graph.py'}:graph"
         config.write_text(json.dumps({"dependencies": [str(ROOT)], "graphs": {"floor": graph}}))
         env = {"OPENAI_BASE_URL": model.base_url, "OPENAI_API_KEY": "bench-key"}
-        process, url = start_server(env, args.jobs, Path(tmp) / "server", config_file=config)
+        process, url = start_server(env, jobs, Path(tmp) / "server", config_file=config)
         try:
             asyncio.run(_runs(url, 1, 0))  # warm: imports and clients, as in bench.webhook
             cpu_before = cpu_seconds(process.pid)
             began = time.perf_counter()
-            spans = asyncio.run(_runs(url, args.runs, 1))
+            spans = asyncio.run(_runs(url, runs, 1))
             all_done = time.perf_counter() - began
             cpu = cpu_seconds(process.pid) - cpu_before
         finally:
             stop_group(process, timeout=30)
-    _print(spans, calls, args.latency, all_done, began, cpu)
+    return Floor(spans, calls, latency, all_done, began, cpu)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--latency", type=float, default=1.0, help="model latency L, seconds")
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--jobs", type=int, default=30, help="langgraph dev jobs per worker")
+    args = parser.parse_args()
+    f = run(args.latency, args.runs, args.jobs)
+    _print(f.spans, f.calls, f.latency, f.all_done, f.began, f.cpu)
 
 
 def _print(

@@ -232,6 +232,12 @@ def median_max(name: str, values: list[float]) -> str:
     return f"{name} {statistics.median(values):.2f}/{max(values):.2f}"
 
 
+def bound(spans: list[Spans], latency: float, began: float) -> float:
+    """What the deliveries, the server's queue and the model allow: the latest of each
+    review's delivery plus its queue wait, plus 2 L (seconds after ``began``)."""
+    return max(s.delivered - began + s.queue for s in spans) + 2 * latency
+
+
 def print_spans(spans: list[Spans], latency: float, all_ready: float, began: float) -> None:
     """Where each review's time went, median and worst over the burst, and the bound: the
     latest of each review's delivery plus its queue wait plus 2 L (``began``: the burst's
@@ -245,13 +251,162 @@ def print_spans(spans: list[Spans], latency: float, all_ready: float, began: flo
         + f"; model 2 x L = {2 * latency:.2f}"
     )
     ours = [s.ours for s in spans]
-    bound = max(s.delivered - began + s.queue for s in spans) + 2 * latency
+    limit = bound(spans, latency, began)
     print(
         f"ours (handler + fetch + between + tail): median {statistics.median(ours):.2f} s, "
         f"max {max(ours):.2f} s against the model's {2 * latency:.2f} s; all drafts "
         f"{all_ready:.2f} s against the latest of each review's delivery plus its queue wait "
-        f"plus 2 L, {bound:.2f} s: {all_ready / bound:.2f}x"
+        f"plus 2 L, {limit:.2f} s: {all_ready / limit:.2f}x"
     )
+
+
+@dataclass
+class Burst:
+    """What one burst measured (``run``); ``report`` prints it."""
+
+    prs: int
+    latency: float
+    jobs: int
+    warm_times: list[float]
+    sent: float  # seconds the deliveries took to send
+    answers: list[float]  # the webhook's answer time, per delivery
+    done: int  # drafts ready
+    all_ready: float  # the first delivery to the last draft's status on GitHub
+    cpu: float  # the server's CPU seconds, the burst's first delivery to its last draft
+    model_calls: int
+    most_in_flight: int
+    calls: list[tuple[float, str, int]]  # (arrival - began, who, PR number)
+    spans: list[Spans]
+    began: float
+
+
+def run(latency: float, prs: int, jobs: int, allow_blocking: bool, warm: int) -> Burst:
+    """One burst on a fresh ``langgraph dev``: ``prs`` deliveries spread over a second."""
+    calls: list[tuple[float, str, int]] = []  # (arrival, who, PR number) of every model call
+
+    def timed(request: ChatRequest) -> Reply:
+        number = _UNDER_REVIEW.search(request.user)
+        calls.append((time.perf_counter(), which(request), int(number[1]) if number else 0))
+        return answer(request)
+
+    model_server = ModelServer(timed, latency=latency, keep_alive=True)
+    with model_server as model, GitHubServer(token=TOKEN) as github:
+        pulls, warming = [], []
+        for n in range(1, prs + 1):
+            head = hashlib.sha1(f"bench {n}".encode()).hexdigest()
+            pulls.append(github.add_pull("bench", "burst", n, DIFF, head_sha=head))
+        for n in range(1, warm + 1):
+            head = hashlib.sha1(f"warm {n}".encode()).hexdigest()
+            warming.append(github.add_pull("bench", "warm", n, DIFF, head_sha=head))
+        env = {
+            "OPENAI_BASE_URL": model.base_url,
+            "OPENAI_API_KEY": "bench-key",
+            "REVIEW_PANEL_MAX_RETRIES": "0",
+            "GITHUB_API_URL": github.base_url,
+            "GITHUB_TOKEN": TOKEN,
+            "GITHUB_WEBHOOK_SECRET": SECRET,
+        }
+        with tempfile.TemporaryDirectory() as tmp:
+            process, url = start_server(env, jobs, Path(tmp), allow_blocking)
+            try:
+                warm_times = [warm_up(url, github, pr) for pr in warming]
+                bodies = [
+                    events.body_of(events.pull_request(pr, "opened", github.base_url))
+                    for pr in pulls
+                ]
+                calls.clear()
+                before_burst = len(model.requests)
+                model.max_in_flight = 0
+                cpu_before = cpu_seconds(process.pid)
+                began = time.perf_counter()
+                sent_at = asyncio.run(burst(url, bodies))
+                sent = time.perf_counter() - began
+
+                heads = {pr.head_sha for pr in pulls}
+
+                def drafts() -> list[float]:
+                    """When each PR's "draft ready" status reached GitHub, of those that did."""
+                    return [
+                        r.at
+                        for r in github.requests
+                        if r.method == "POST"
+                        and r.path.rsplit("/", 1)[-1] in heads
+                        and b"draft ready" in r.body
+                    ]
+
+                deadline = time.monotonic() + 600
+                while len(drafts()) < len(pulls) and time.monotonic() < deadline:
+                    time.sleep(0.05)  # polls the record; the times come from the record itself
+                cpu = cpu_seconds(process.pid) - cpu_before
+                ready = drafts()
+                if len(ready) < len(pulls):
+                    ends = tail(Path(tmp) / "server.log")
+                    print(f"only {len(ready)} drafts; the server's log ends:\n{ends}")
+            finally:
+                stop_group(process, timeout=30)
+        spans = [
+            span
+            for pr, (delivered, _) in zip(pulls, sent_at, strict=True)
+            if (span := Spans.of(pr, delivered, github.requests, calls, latency)) is not None
+        ]
+    return Burst(
+        prs=prs,
+        latency=latency,
+        jobs=jobs,
+        warm_times=warm_times,
+        sent=sent,
+        answers=sorted(took for _, took in sent_at),
+        done=len(ready),
+        all_ready=(max(ready) - began) if ready else float("inf"),
+        cpu=cpu,
+        model_calls=len(model.requests) - before_burst,
+        most_in_flight=model.max_in_flight,
+        calls=[(t - began, who, n) for t, who, n in calls],
+        spans=spans,
+        began=began,
+    )
+
+
+def report(b: Burst) -> None:
+    answers = b.answers
+    p99 = answers[min(len(answers) - 1, math.ceil(0.99 * len(answers)) - 1)]
+    ideal = math.ceil(b.prs / b.jobs) * 2 * b.latency
+    if b.warm_times:
+        print(
+            f"before the burst, {len(b.warm_times)} review(s) one at a time: the first on the "
+            f"fresh server took {b.warm_times[0]:.2f} s from delivery to draft"
+            + (f", the next {min(b.warm_times[1:]):.2f} s" if len(b.warm_times) > 1 else "")
+        )
+    print(f"deliveries: {len(answers)} for {b.prs} PRs, sent within {b.sent:.2f} s")
+    print(
+        f"webhook answer time: p50 {statistics.median(answers) * 1000:.0f} ms, "
+        f"p99 {p99 * 1000:.0f} ms, max {answers[-1] * 1000:.0f} ms (target p99 < 1000 ms)"
+    )
+    print(
+        f"drafts ready: {b.done}/{b.prs}; all of them {b.all_ready:.2f} s after the first "
+        f"delivery; model-bound ideal {ideal:.1f} s (L = {b.latency} s, {b.jobs} "
+        f"jobs at once)" + (f" -> {b.all_ready / ideal:.2f}x" if ideal else "")
+    )
+    if ideal:
+        last = b.sent + ideal  # the last delivery's draft, were the model all it waited for
+        print(
+            f"  against the last delivery plus the ideal, {last:.2f} s: {b.all_ready / last:.2f}x"
+        )
+    print(f"model calls: {b.model_calls}; most in flight at once: {b.most_in_flight}")
+    print(
+        f"server CPU: {b.cpu:.1f} s for {b.prs} reviews ({b.cpu / b.prs * 1000:.0f} ms each, "
+        f"webhook to draft); load average while measured: {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cores"
+    )
+    first = [t for t, who, _ in b.calls if who != "orchestrator"]
+    last_calls = [t for t, who, _ in b.calls if who == "orchestrator"]
+    if first and last_calls:
+        print(
+            f"specialist calls arrived {min(first):.2f}..{max(first):.2f} s; orchestrator "
+            f"calls {min(last_calls):.2f}..{max(last_calls):.2f} s after the first delivery"
+        )
+    if b.spans:
+        print_spans(b.spans, b.latency, b.all_ready, b.began)
 
 
 def main() -> None:
@@ -271,114 +426,7 @@ def main() -> None:
         help="reviews before the burst, one at a time (0: measure the burst on a cold server)",
     )
     args = parser.parse_args()
-
-    calls: list[tuple[float, str, int]] = []  # (arrival, who, PR number) of every model call
-
-    def timed(request: ChatRequest) -> Reply:
-        number = _UNDER_REVIEW.search(request.user)
-        calls.append((time.perf_counter(), which(request), int(number[1]) if number else 0))
-        return answer(request)
-
-    model_server = ModelServer(timed, latency=args.latency, keep_alive=True)
-    with model_server as model, GitHubServer(token=TOKEN) as github:
-        pulls, warm = [], []
-        for n in range(1, args.prs + 1):
-            head = hashlib.sha1(f"bench {n}".encode()).hexdigest()
-            pulls.append(github.add_pull("bench", "burst", n, DIFF, head_sha=head))
-        for n in range(1, args.warm + 1):
-            head = hashlib.sha1(f"warm {n}".encode()).hexdigest()
-            warm.append(github.add_pull("bench", "warm", n, DIFF, head_sha=head))
-        env = {
-            "OPENAI_BASE_URL": model.base_url,
-            "OPENAI_API_KEY": "bench-key",
-            "REVIEW_PANEL_MAX_RETRIES": "0",
-            "GITHUB_API_URL": github.base_url,
-            "GITHUB_TOKEN": TOKEN,
-            "GITHUB_WEBHOOK_SECRET": SECRET,
-        }
-        with tempfile.TemporaryDirectory() as tmp:
-            process, url = start_server(env, args.jobs, Path(tmp), args.allow_blocking)
-            try:
-                warm_times = [warm_up(url, github, pr) for pr in warm]
-                bodies = [
-                    events.body_of(events.pull_request(pr, "opened", github.base_url))
-                    for pr in pulls
-                ]
-                calls.clear()
-                before_burst = len(model.requests)
-                model.max_in_flight = 0
-                cpu_before = cpu_seconds(process.pid)
-                began = time.perf_counter()
-                sent_at = asyncio.run(burst(url, bodies))
-                sent = time.perf_counter() - began
-                answers = [took for _, took in sent_at]
-
-                def ready() -> int:
-                    return sum(
-                        any(
-                            s["description"].startswith("draft ready")
-                            for s in github.statuses("bench", "burst", pr.head_sha)
-                        )
-                        for pr in pulls
-                    )
-
-                deadline = time.monotonic() + 600
-                while ready() < len(pulls) and time.monotonic() < deadline:
-                    time.sleep(0.05)
-                all_ready = time.perf_counter() - began
-                done = ready()
-                cpu = cpu_seconds(process.pid) - cpu_before
-                if done < len(pulls):
-                    ends = tail(Path(tmp) / "server.log")
-                    print(f"only {done} drafts; the server's log ends:\n{ends}")
-            finally:
-                stop_group(process, timeout=30)
-
-    answers.sort()
-    p99 = answers[min(len(answers) - 1, math.ceil(0.99 * len(answers)) - 1)]
-    ideal = math.ceil(args.prs / args.jobs) * 2 * args.latency
-    if warm_times:
-        print(
-            f"before the burst, {len(warm_times)} review(s) one at a time: the first on the "
-            f"fresh server took {warm_times[0]:.2f} s from delivery to draft"
-            + (f", the next {min(warm_times[1:]):.2f} s" if len(warm_times) > 1 else "")
-        )
-    print(f"deliveries: {len(answers)} for {args.prs} PRs, sent within {sent:.2f} s")
-    print(
-        f"webhook answer time: p50 {statistics.median(answers) * 1000:.0f} ms, "
-        f"p99 {p99 * 1000:.0f} ms, max {answers[-1] * 1000:.0f} ms (target p99 < 1000 ms)"
-    )
-    print(
-        f"drafts ready: {done}/{args.prs}; all of them {all_ready:.2f} s after the first "
-        f"delivery; model-bound ideal {ideal:.1f} s (L = {args.latency} s, {args.jobs} "
-        f"jobs at once)" + (f" -> {all_ready / ideal:.2f}x" if ideal else "")
-    )
-    if ideal:
-        last = sent + ideal  # the last delivery's draft, were the model all it waited for
-        print(f"  against the last delivery plus the ideal, {last:.2f} s: {all_ready / last:.2f}x")
-    print(
-        f"model calls: {len(model.requests) - before_burst}; most in flight at once: "
-        f"{model.max_in_flight}"
-    )
-    print(
-        f"server CPU: {cpu:.1f} s for {args.prs} reviews ({cpu / args.prs * 1000:.0f} ms each, "
-        f"webhook to draft); load average while measured: {os.getloadavg()[0]:.1f} on "
-        f"{os.cpu_count()} cores"
-    )
-    first = [t - began for t, who, _ in calls if who != "orchestrator"]
-    last = [t - began for t, who, _ in calls if who == "orchestrator"]
-    if first and last:
-        print(
-            f"specialist calls arrived {min(first):.2f}..{max(first):.2f} s; orchestrator "
-            f"calls {min(last):.2f}..{max(last):.2f} s after the first delivery"
-        )
-    spans = [
-        span
-        for pr, (delivered, _) in zip(pulls, sent_at, strict=True)
-        if (span := Spans.of(pr, delivered, github.requests, calls, args.latency)) is not None
-    ]
-    if spans:
-        print_spans(spans, args.latency, all_ready, began)
+    report(run(args.latency, args.prs, args.jobs, args.allow_blocking, args.warm))
 
 
 if __name__ == "__main__":
