@@ -36,8 +36,8 @@ def make_specialist(name: str, prompts_dir: Path | None) -> Node:
         source = Source.model_validate(state["source"])
         # Off the event loop, in one hop: the other specialists' calls keep going out
         # meanwhile, and on a busy server each trip through the thread pool waits its turn.
-        chunks, prompt = await asyncio.to_thread(_chunks_and_prompt, name, state, prompts_dir)
-        if not chunks:
+        work = await asyncio.to_thread(_chunks_and_prompt, name, state, prompts_dir)
+        if work is None:
             report = ChunkReport(
                 specialist=name,
                 chunk=0,
@@ -47,7 +47,7 @@ def make_specialist(name: str, prompts_dir: Path | None) -> Node:
                 notes=["no file in this diff is for this reviewer"],
             )
             return {"reports": [report.model_dump(mode="json")]}
-        assert prompt is not None  # loaded whenever there are chunks
+        chunks, prompt = work
         info = runtime.execution_info
         limiter = limits.shared(
             info.checkpoint_id if info else None, context.max_concurrency, context.max_rps
@@ -62,10 +62,10 @@ def make_specialist(name: str, prompts_dir: Path | None) -> Node:
 
 def _chunks_and_prompt(
     name: str, state: ReviewState, prompts_dir: Path | None
-) -> tuple[list[Chunk], SpecialistPrompt | None]:
-    """The chunks this specialist reviews and, if there are any, its prompt file."""
+) -> tuple[list[Chunk], SpecialistPrompt] | None:
+    """The chunks this specialist reviews and its prompt file; None if it has no chunk."""
     chunks = _chunks(name, state)
-    return chunks, (load_specialist(name, prompts_dir) if chunks else None)
+    return (chunks, load_specialist(name, prompts_dir)) if chunks else None
 
 
 def _chunks(name: str, state: ReviewState) -> list[Chunk]:
