@@ -103,16 +103,24 @@ def specialist_prompts(model: ModelServer) -> list[ChatRequest]:
     return [r for r in model.requests if which(r) in ("security", "performance", "style")]
 
 
+def pull_with_context(
+    model: ModelServer, github: GitHubServer, number: int, base: str, head: str
+) -> Context:
+    """PR ``number`` of octo/demo: its file at the head, guidelines at the base (the head's
+    own are an injection attempt); the model answers as ``correctness_on_context_line``."""
+    github.add_pull("octo", "demo", number, DIFF, base_sha=base, head_sha=head)
+    github.add_file("octo", "demo", head, "app/users.py", HEAD_FILE)
+    github.add_file("octo", "demo", base, "AGENTS.md", BASE_RULES)
+    github.add_file("octo", "demo", head, "AGENTS.md", HEAD_RULES)
+    model.handler = correctness_on_context_line
+    return Context(base_url=os.environ["OPENAI_BASE_URL"], github_api_url=github.base_url)
+
+
 async def test_a_pull_request_hunk_is_widened_to_its_function_read_at_the_head(
     model_env: ModelServer, github_server: GitHubServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", GITHUB_TOKEN)
-    pr = github_server.add_pull("octo", "demo", 3, DIFF, base_sha="b" * 40, head_sha="c" * 40)
-    github_server.add_file("octo", "demo", pr.head_sha, "app/users.py", HEAD_FILE)
-    github_server.add_file("octo", "demo", pr.base_sha, "AGENTS.md", BASE_RULES)
-    github_server.add_file("octo", "demo", pr.head_sha, "AGENTS.md", HEAD_RULES)
-    model_env.handler = correctness_on_context_line
-    context = Context(base_url=os.environ["OPENAI_BASE_URL"], github_api_url=github_server.base_url)
+    context = pull_with_context(model_env, github_server, 3, "b" * 40, "c" * 40)
     state = await review("octo/demo#3", context)
 
     for asked in specialist_prompts(model_env):
@@ -168,13 +176,9 @@ async def test_the_code_around_the_hunks_and_the_guidelines_are_asked_for_at_onc
     # reads at the base and the code around the hunk one at the head: the server answers none
     # until five are in flight, which reading one set after the other never makes.
     monkeypatch.setenv("GITHUB_TOKEN", GITHUB_TOKEN)
-    pr = github_server.add_pull("octo", "demo", 4, DIFF, base_sha="d" * 40, head_sha="e" * 40)
-    github_server.add_file("octo", "demo", pr.head_sha, "app/users.py", HEAD_FILE)
-    github_server.add_file("octo", "demo", pr.base_sha, "AGENTS.md", BASE_RULES)
-    model_env.handler = correctness_on_context_line
+    context = pull_with_context(model_env, github_server, 4, "d" * 40, "e" * 40)
     github_server.hold_until, github_server.hold_for = 5, 5.0
     github_server.hold_paths = re.compile("/contents/")
-    context = Context(base_url=os.environ["OPENAI_BASE_URL"], github_api_url=github_server.base_url)
     state = await review("octo/demo#4", context)
 
     assert github_server.max_in_flight == 5

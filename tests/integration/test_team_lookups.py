@@ -75,12 +75,22 @@ def statuses(github: GitHubServer, head: str) -> list[str]:
     return [s["description"] for s in reversed(github.statuses("octo", "demo", head))]
 
 
-async def test_an_opened_pull_request_is_reviewed_without_reading_its_threads_first(
-    github_server: GitHubServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def threads() -> Recorded:
+    return Recorded()
+
+
+@pytest.fixture
+def handler(
+    threads: Recorded, github_server: GitHubServer, monkeypatch: pytest.MonkeyPatch
+) -> Handler:
     monkeypatch.setenv("GITHUB_TOKEN", GITHUB_TOKEN)
-    threads = Recorded()
-    handler = Handler(threads, github_server.base_url)
+    return Handler(threads, github_server.base_url)
+
+
+async def test_an_opened_pull_request_is_reviewed_without_reading_its_threads_first(
+    handler: Handler, threads: Recorded, github_server: GitHubServer
+) -> None:
     head = "a" * 40
 
     outcome = await handler.handle(StartReview(pull(github_server, head), "opened"))
@@ -98,12 +108,8 @@ async def test_an_opened_pull_request_is_reviewed_without_reading_its_threads_fi
 
 
 async def test_a_new_head_reads_the_threads_before_and_after_it_starts(
-    github_server: GitHubServer, monkeypatch: pytest.MonkeyPatch
+    handler: Handler, threads: Recorded, github_server: GitHubServer
 ) -> None:
-    monkeypatch.setenv("GITHUB_TOKEN", GITHUB_TOKEN)
-    threads = Recorded()
-    handler = Handler(threads, github_server.base_url)
-
     outcome = await handler.handle(StartReview(pull(github_server, "c" * 40), "synchronize"))
 
     assert outcome.startswith("started: thread")
