@@ -37,16 +37,16 @@ def io_threads() -> list[threading.Thread]:
 def test_the_lifespan_starts_every_io_thread_and_freezes_the_start_up_heap(
     collector: None,
 ) -> None:
-    assert io_threads() == []
+    before = set(io_threads())  # another loop's pool, if a test before made one
     with TestClient(app) as client:
         # All started before any work: none is started (with the loop waiting) in a burst.
-        assert len(io_threads()) == process.IO_THREADS
+        started = [t for t in io_threads() if t not in before]
+        assert len(started) == process.IO_THREADS
         assert gc.get_freeze_count() > 10_000  # the libraries' and the app's objects
         assert gc.get_threshold()[0] == process.YOUNG_OBJECTS
         # The pool is the loop's: blocking work (PyGithub's calls) runs on these threads.
-        assert client.portal.call(worker_name).startswith("review-panel-io")
-        started = io_threads()
-        assert len(started) == process.IO_THREADS
+        assert client.portal.call(worker_name) in {t.name for t in started}
+        assert [t for t in io_threads() if t not in before] == started  # none added
     for thread in started:  # shut down with the app
         thread.join(timeout=10)
-    assert io_threads() == []
+    assert not any(t.is_alive() for t in started)
