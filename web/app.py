@@ -25,8 +25,7 @@ routes: list[BaseRoute] = [*webhook.routes, *inbox_routes]
 async def lifespan(_: Starlette) -> AsyncIterator[None]:
     pool = process.prepare()
     yield
-    if pool is not None:
-        pool.shutdown(wait=False, cancel_futures=True)
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 app = Starlette(routes=routes, lifespan=lifespan)

@@ -18,8 +18,8 @@ All of it matters under a burst of deliveries, when one event loop carries every
   middle collections (0.11 s); every ``YOUNG_OBJECTS``, 10 and none (0.04 s), most objects
   dying before a collection ever sees them.
 
-``prepare`` runs from the app's lifespan (``web/app.py``: after LangGraph's own start-up, so
-the graph is loaded) and again at a delivery, for a loop that did not run that lifespan.
+``prepare`` runs from the app's lifespan (``web/app.py``), which LangGraph's server enters
+after its own start-up, so the graph is loaded and no delivery has arrived yet.
 """
 
 from __future__ import annotations
@@ -33,18 +33,11 @@ from concurrent.futures import ThreadPoolExecutor
 IO_THREADS = 64
 YOUNG_OBJECTS = 10_000  # allocations between young collections (Python's default: 700)
 
-_prepared: set[int] = set()
 
-
-def prepare() -> ThreadPoolExecutor | None:
-    """Give the running loop the I/O pool, once, and freeze the heap as it is now.
-
-    Returns the pool when this call made it (the caller that owns the loop's life shuts it
-    down), None when the loop already had it."""
+def prepare() -> ThreadPoolExecutor:
+    """Give the running loop the I/O pool and freeze the heap as it is now; returns the pool,
+    for the lifespan to shut down."""
     loop = asyncio.get_running_loop()
-    if id(loop) in _prepared:
-        return None
-    _prepared.add(id(loop))
     pool = ThreadPoolExecutor(max_workers=IO_THREADS, thread_name_prefix="review-panel-io")
     _start_threads(pool, IO_THREADS)
     loop.set_default_executor(pool)

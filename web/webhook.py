@@ -7,7 +7,8 @@ JSON (400). Then ``team.events.decide`` says what it is: ``ping`` gets 200, an e
 asks for nothing 202 with the reason, a redelivery (same ``X-GitHub-Delivery``) 202 and
 nothing new. Anything else is accepted (202) and carried out in the background by
 ``team.handler.Handler``, whose reviews are runs on LangGraph's server, with the thread pool
-``web.process`` gives the server's loop for the blocking PyGithub calls that work makes.
+``web.process`` gives the server's loop at start-up for the blocking PyGithub calls that work
+makes.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from starlette.routing import Route
 from team.deliveries import Deliveries
 from team.events import Ignore, Ping, decide
 from team.handler import Handler
-from web import process
 
 SECRET_ENV = "GITHUB_WEBHOOK_SECRET"  # noqa: S105  (the variable's name)
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
@@ -83,7 +83,6 @@ class Webhook:
         delivery = request.headers.get("x-github-delivery", "")
         if not self.deliveries.first_time(delivery):
             return _answer(202, f"ignored: delivery {delivery} was already taken")
-        process.prepare()  # done at start-up on LangGraph's server (web/app.py)
         task = asyncio.create_task(self._carry_out(action, delivery))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
