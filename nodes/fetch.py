@@ -153,14 +153,14 @@ async def beyond_the_hunk(
             (lines, notes), (source.guidelines, more) = await asyncio.gather(
                 widen.gather(source, files, repo), guidelines.read(source, files, repo)
             )
-            notes += more
-            return Around(lines=lines, notes=notes)
-        lines, notes = await widen.gather(source, files, repo)
-        # A local diff without --repo: the working tree here is the repository only if
-        # its files matched the diff.
-        if repo or lines:
-            source.guidelines, more = await guidelines.read(source, files, repo)
-            notes += more
+        else:
+            lines, notes = await widen.gather(source, files, repo)
+            more = []
+            # A local diff without --repo: the working tree here is the repository only if
+            # its files matched the diff.
+            if repo or lines:
+                source.guidelines, more = await guidelines.read(source, files, repo)
+        notes += more
     except (GitHubError, OSError) as exc:
         notes.append(f"the code around the hunks or the guidelines could not be read: {exc}")
     return Around(lines=lines, notes=notes)
