@@ -97,32 +97,24 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=30, help="langgraph dev jobs per worker")
     args = parser.parse_args()
-    f = run(args.latency, args.runs, args.jobs)
-    _print(f.spans, f.calls, f.latency, f.all_done, f.began, f.cpu)
+    _print(run(args.latency, args.runs, args.jobs))
 
 
-def _print(
-    spans: list[tuple[float, float]],
-    calls: dict[int, list[tuple[float, str]]],
-    latency: float,
-    all_done: float,
-    began: float,
-    cpu: float,
-) -> None:
+def _print(f: Floor) -> None:
     start, between, tail, firsts = [], [], [], []
-    for n, (created, ended) in enumerate(spans, start=1):
-        mine = sorted(calls.get(n, []))
+    for n, (created, ended) in enumerate(f.spans, start=1):
+        mine = sorted(f.calls.get(n, []))
         first_round = [t for t, role in mine if role != "orchestrator"]
         second = [t for t, role in mine if role == "orchestrator"]
         if not first_round or not second:
             continue
         start.append(min(first_round) - created)
-        between.append(second[0] - (max(first_round) + latency))
-        tail.append(ended - (second[0] + latency))
-        firsts.append(min(first_round) - began)
-    runs = len(spans)
-    print(f"runs: {runs}, all paused {all_done:.2f} s after the first was created")
-    print(f"server CPU: {cpu:.1f} s for {runs} runs ({cpu / runs * 1000:.0f} ms each)")
+        between.append(second[0] - (max(first_round) + f.latency))
+        tail.append(ended - (second[0] + f.latency))
+        firsts.append(min(first_round) - f.began)
+    runs = len(f.spans)
+    print(f"runs: {runs}, all paused {f.all_done:.2f} s after the first was created")
+    print(f"server CPU: {f.cpu:.1f} s for {runs} runs ({f.cpu / runs * 1000:.0f} ms each)")
 
     print(
         "per run, median/max seconds: "
@@ -133,12 +125,12 @@ def _print(
                 median_max("tail", tail),
             ]
         )
-        + f"; model 2 x L = {2 * latency:.2f}"
+        + f"; model 2 x L = {2 * f.latency:.2f}"
     )
-    bound = max(firsts) + 2 * latency
+    bound = max(firsts) + 2 * f.latency
     print(
-        f"all paused {all_done:.2f} s against the latest run's first call plus 2 L, "
-        f"{bound:.2f} s: {all_done / bound:.2f}x (the platform alone)"
+        f"all paused {f.all_done:.2f} s against the latest run's first call plus 2 L, "
+        f"{bound:.2f} s: {f.all_done / bound:.2f}x (the platform alone)"
     )
 
 
